@@ -11,8 +11,21 @@ from rnnkit.data.files import (
     verify_sha256,
 )
 from rnnkit.data.glove import GloveEmbedding, glove_embedding, nearest_neighbours, read_glove
-from rnnkit.data.imdb import download_aclimdb, load_imdb, read_aclimdb, read_imdb_csv, read_imdb_tfds
-from rnnkit.data.stock import MinMaxScaler, StockSplits, load_aapl, load_stock_csv, make_windows, split_windows
+from rnnkit.data.imdb import (
+    download_aclimdb,
+    load_imdb,
+    read_aclimdb,
+    read_imdb_csv,
+    read_imdb_tfds,
+)
+from rnnkit.data.stock import (
+    MinMaxScaler,
+    StockSplits,
+    load_aapl,
+    load_stock_csv,
+    make_windows,
+    split_windows,
+)
 from rnnkit.data.text import PAD, UNK, Vocabulary, pad_sequences, tokenize
 from rnnkit.data.ud import UPOS_TAGS, load_ud_ewt, read_conllu
 

@@ -1,0 +1,55 @@
+# rnn-notebooks — every command a student, a teacher or CI needs.
+# `make test` and `make run-all` create (or refresh) .venv from requirements.txt themselves.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.requirements-installed
+PROFILE ?= full
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+SOLUTIONS := $(sort $(wildcard notebooks/solutions/[0-9][0-9]_*.ipynb))
+
+export KERAS_BACKEND := jax
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help venv test unit-test notebook-test run-all outputs lint lab bench handout clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@echo "  Variables: PROFILE=quick|full (run-all, default full)"
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create or refresh .venv from requirements.txt
+
+test: unit-test notebook-test ## Unit tests, then every notebook executed (quick profile) and checked with nbval
+
+unit-test: $(STAMP) ## Unit tests only
+	$(PY) -m pytest tests
+
+notebook-test: $(STAMP) ## Run all notebooks and solutions in the quick profile under nbval
+	RNNKIT_PROFILE=quick $(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
+		--nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=900 \
+		$(NOTEBOOKS) $(SOLUTIONS)
+
+run-all: $(STAMP) ## Execute every notebook headless into build/notebooks/ (PROFILE=quick|full)
+	$(PY) tools/run_notebooks.py --profile $(PROFILE) --output-dir build/notebooks $(NOTEBOOKS)
+
+outputs: $(STAMP) ## Re-run notebooks in the full profile and commit-ready clean their outputs in place
+	$(PY) tools/run_notebooks.py --profile full --in-place $(or $(NB),$(NOTEBOOKS) $(SOLUTIONS))
+
+lint: $(STAMP) ## Ruff on the package, tests, tools and notebooks
+	$(VENV)/bin/ruff check rnnkit tests tools bench notebooks
+
+lab: $(STAMP) ## Open JupyterLab on notebooks/
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+clean: ## Remove build output and caches (keeps .venv)
+	rm -rf build .pytest_cache .ruff_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

@@ -1,0 +1,96 @@
+"""Execute notebooks headless with papermill, in order, and report wall times.
+
+    python tools/run_notebooks.py --profile quick --output-dir build/notebooks notebooks/0*.ipynb
+    python tools/run_notebooks.py --profile full --in-place notebooks/02_stock.ipynb
+
+Stops at the first failure, naming the notebook and the cell. With ``--output-dir`` the executed
+copies and ``timings.json`` land there; ``--in-place`` overwrites the notebooks with their fresh
+outputs (full profile, no injected parameters cell) and cleans them with nbstripout so they are
+ready to commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import papermill
+from papermill.exceptions import PapermillExecutionError
+
+NBSTRIPOUT_EXTRA_KEYS = "metadata.papermill cell.metadata.papermill cell.metadata.execution"
+
+
+def run(notebook: Path, output: Path, profile: str, *, inject: bool) -> float:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    env_profile = os.environ.pop("RNNKIT_PROFILE", None)  # the parameter decides, not the shell
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters={"PROFILE": profile} if inject else None,
+            kernel_name="python3",
+            cwd=str(notebook.parent),
+            progress_bar=False,
+        )
+    finally:
+        if env_profile is not None:
+            os.environ["RNNKIT_PROFILE"] = env_profile
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--profile", choices=("quick", "full"), default="full")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--output-dir", type=Path)
+    target.add_argument("--in-place", action="store_true")
+    args = parser.parse_args(argv)
+    if args.in_place and args.profile != "full":
+        parser.error("--in-place writes the committed outputs, which come from the full profile")
+
+    timings: dict[str, float] = {}
+    for notebook in args.notebooks:
+        if args.in_place:
+            output = notebook
+        else:
+            relative = notebook.relative_to("notebooks") if notebook.is_relative_to("notebooks") else Path(notebook.name)
+            output = args.output_dir / relative
+        print(f"==> {notebook} (profile {args.profile}) -> {output}", flush=True)
+        try:
+            seconds = run(notebook, output, args.profile, inject=not args.in_place)
+        except PapermillExecutionError as error:
+            print(
+                f"\nFAILED: {notebook}, cell {error.cell_index} (execution count {error.exec_count}): "
+                f"{error.ename}: {error.evalue}\nThe partial output is in {output}.",
+                file=sys.stderr,
+            )
+            return 1
+        timings[str(notebook)] = round(seconds, 1)
+        print(f"    done in {seconds:.1f} s", flush=True)
+        if args.in_place:
+            subprocess.run(
+                ["nbstripout", "--keep-output", "--keep-count", "--extra-keys", NBSTRIPOUT_EXTRA_KEYS, str(notebook)],
+                check=True,
+            )
+
+    print(f"\nWall time per notebook (profile {args.profile}):")
+    for name, seconds in timings.items():
+        print(f"  {seconds:8.1f} s  {name}")
+    print(f"  {sum(timings.values()):8.1f} s  total")
+    if args.output_dir is not None:
+        record = args.output_dir / "timings.json"
+        previous = json.loads(record.read_text()) if record.is_file() else {}
+        previous.setdefault(args.profile, {}).update(timings)
+        record.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
