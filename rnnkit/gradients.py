@@ -1,0 +1,173 @@
+"""Gradients of a SimpleRNN written out by hand: BPTT and RTRL, plus gradient-flow diagnostics.
+
+The model (row-vector convention, as in :mod:`rnnkit.cells`) for one sequence:
+
+    z_t = x_t W + h_{t-1} U + b,   h_t = tanh(z_t),   y_hat_t = h_t V,
+    L = sum_t l_t,   l_t = 1/2 ||y_hat_t - y_t||^2
+
+* **BPTT** (report eq. 4-7) runs the network forward, keeps every ``h_t``, then walks back with the
+  error term ``delta_t = dL/dz_t = (e_t V^T + delta_{t+1} U^T) ⊙ (1 - h_t^2)``, where
+  ``e_t = y_hat_t - y_t``; ``delta_t`` is the sum over ``k >= t`` of the report's ``delta_{k,t}``.
+  Memory grows with ``T·n`` (all states kept); time ``O(T n^2)``.
+* **RTRL** (report eq. 8) carries the sensitivities ``P_t = dh_t/dtheta`` forward:
+  ``P_t = diag(1 - h_t^2) (dz_t/dtheta|_immediate + U^T P_{t-1})`` and adds ``e_t V^T P_t`` at
+  every step, so it needs no stored past — it works online, on unbounded streams — at
+  ``O(n^4)`` time and ``O(n^3)`` memory per step.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rnnkit.cells import CELLS, initial_state
+
+__all__ = [
+    "bptt_gradients",
+    "gradient_cost",
+    "rtrl_gradients",
+    "sequence_loss",
+    "simple_rnn_states",
+    "state_gradient_norms",
+]
+
+Params = dict[str, jax.Array]
+
+
+def simple_rnn_states(params: Params, x: jax.Array) -> jax.Array:
+    """``x: (T, d)`` -> ``h: (T, n)`` for ``params = {W: (d, n), U: (n, n), b: (n,)}``."""
+
+    def step(h, x_t):
+        h = jnp.tanh(x_t @ params["W"] + h @ params["U"] + params["b"])
+        return h, h
+
+    _, hs = jax.lax.scan(step, jnp.zeros(params["U"].shape[0], x.dtype), x)
+    return hs
+
+
+def sequence_loss(params: Params, V: jax.Array, x: jax.Array, y: jax.Array) -> jax.Array:
+    """``L = sum_t 1/2 ||h_t V - y_t||^2`` with ``V: (n, m)``, ``y: (T, m)``; the reference that
+    ``jax.grad`` differentiates."""
+    return 0.5 * jnp.sum((simple_rnn_states(params, x) @ V - y) ** 2)
+
+
+@jax.jit
+def bptt_gradients(params: Params, V: jax.Array, x: jax.Array, y: jax.Array) -> Params:
+    """dL/dW, dL/dU, dL/db by backpropagation through time (the backward loop of eq. 4-7)."""
+    hs = simple_rnn_states(params, x)
+    h_prev = jnp.concatenate([jnp.zeros_like(hs[:1]), hs[:-1]])
+    errors = hs @ V - y  # e_t: (T, m)
+
+    def backward(delta_next, inputs):
+        h_t, e_t = inputs
+        delta = (e_t @ V.T + delta_next @ params["U"].T) * (1.0 - h_t**2)
+        return delta, delta
+
+    _, deltas = jax.lax.scan(backward, jnp.zeros_like(hs[0]), (hs, errors), reverse=True)
+    return {"W": x.T @ deltas, "U": h_prev.T @ deltas, "b": deltas.sum(axis=0)}
+
+
+@jax.jit
+def rtrl_gradients(params: Params, V: jax.Array, x: jax.Array, y: jax.Array) -> Params:
+    """The same gradients by real-time recurrent learning: sensitivities carried forward (eq. 8)."""
+    W, U, b = params["W"], params["U"], params["b"]
+    d, n = W.shape
+    eye = jnp.eye(n, dtype=x.dtype)
+    n_params = d * n + n * n + n
+
+    def forward(carry, inputs):
+        h_prev, P_prev, grad = carry
+        x_t, y_t = inputs
+        h = jnp.tanh(x_t @ W + h_prev @ U + b)
+        # immediate dz_t[k]/dtheta: W[i,j] -> x_t[i] [j==k]; U[i,j] -> h_{t-1}[i] [j==k]; b[j] -> [j==k]
+        immediate = jnp.concatenate(
+            [
+                jnp.einsum("i,jk->kij", x_t, eye).reshape(n, d * n),
+                jnp.einsum("i,jk->kij", h_prev, eye).reshape(n, n * n),
+                eye,
+            ],
+            axis=1,
+        )
+        P = (1.0 - h**2)[:, None] * (immediate + U.T @ P_prev)  # (n, n_params)
+        grad = grad + ((h @ V - y_t) @ V.T) @ P
+        return (h, P, grad), None
+
+    start = (jnp.zeros(n, x.dtype), jnp.zeros((n, n_params), x.dtype), jnp.zeros(n_params, x.dtype))
+    (_, _, grad), _ = jax.lax.scan(forward, start, (x, y))
+    return {"W": grad[: d * n].reshape(d, n), "U": grad[d * n : d * n + n * n].reshape(n, n), "b": grad[d * n + n * n :]}
+
+
+def state_gradient_norms(cell: str, params: Params, x: jax.Array, *, seed: int = 0) -> np.ndarray:
+    """How much the last step's loss still "hears" each earlier state: ``||dl_T/dh_k||``.
+
+    ``l_T = v · h_T`` for a fixed random unit vector ``v``; the gradient with respect to every
+    ``h_k`` comes from one ``jax.grad`` call through a perturbation added to each state.
+
+    Args:
+        x: ``(batch, T, features)``.
+
+    Returns:
+        ``(T,)`` mean over the batch of ``||dl_T/dh_k||`` for ``k = 1 .. T``.
+    """
+    step, _, _ = CELLS[cell]
+    batch, steps, _ = x.shape
+    units = params["U"].shape[0]
+    v = jax.random.normal(jax.random.key(seed), (units,))
+    v = v / jnp.linalg.norm(v)
+
+    def last_loss(perturbation):
+        def body(state, inputs):
+            x_t, eps_t = inputs
+            state = step(params, state, x_t)
+            state = (state[0] + eps_t, *state[1:])
+            return state, None
+
+        state, _ = jax.lax.scan(
+            body, initial_state(cell, batch, units, x.dtype), (jnp.swapaxes(x, 0, 1), perturbation)
+        )
+        return jnp.sum(state[0] @ v)
+
+    grads = jax.grad(last_loss)(jnp.zeros((steps, batch, units), x.dtype))
+    return np.asarray(jnp.linalg.norm(grads, axis=-1).mean(axis=1))
+
+
+def gradient_cost(
+    method: str, steps: int, units: int, *, features: int = 8, repeats: int = 5, seed: int = 0
+) -> dict[str, float]:
+    """Measure one gradient computation: median wall time (compiled, after a warm-up) and the
+    compiler's temporary-buffer size (XLA ``memory_analysis``) as the peak working memory.
+
+    Returns ``{"method", "T", "n", "seconds", "temp_bytes"}``.
+    """
+    functions: dict[str, Callable] = {"bptt": bptt_gradients, "rtrl": rtrl_gradients}
+    if method not in functions:
+        raise ValueError(f"method must be 'bptt' or 'rtrl', got {method!r}")
+    keys = jax.random.split(jax.random.key(seed), 5)
+    params = {
+        "W": jax.random.normal(keys[0], (features, units)) / np.sqrt(features),
+        "U": jax.random.normal(keys[1], (units, units)) / np.sqrt(units),
+        "b": jnp.zeros(units),
+    }
+    V = jax.random.normal(keys[2], (units, 1))
+    x = jax.random.normal(keys[3], (steps, features))
+    y = jax.random.normal(keys[4], (steps, 1))
+    function = functions[method]
+    compiled = function.lower(params, V, x, y).compile()
+    memory = compiled.memory_analysis()
+    jax.block_until_ready(compiled(params, V, x, y))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(compiled(params, V, x, y))
+        times.append(time.perf_counter() - start)
+    return {
+        "method": method,
+        "T": steps,
+        "n": units,
+        "seconds": float(np.median(times)),
+        "temp_bytes": float(getattr(memory, "temp_size_in_bytes", np.nan)),
+    }

@@ -1,0 +1,88 @@
+import jax
+import jax.numpy as jnp
+import keras
+import numpy as np
+import pytest
+
+from rnnkit import cells
+
+BATCH, TIME, FEATURES = 3, 7, 5
+LENGTHS = np.array([7, 4, 2])
+
+
+def keras_stack(kind: str, *, layers: int, bidirectional: bool, seed: int):
+    """A functional Keras model (inputs, mask) -> sequences, with random weights and biases."""
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((TIME, FEATURES), name="inputs")
+    mask = keras.Input((TIME,), dtype="bool", name="mask")
+    x, recurrent = inputs, []
+    for units in (4, 3)[:layers]:
+        layer = getattr(keras.layers, kind)(units, return_sequences=True)
+        if bidirectional:
+            layer = keras.layers.Bidirectional(layer)
+        x = layer(x, mask=mask)
+        recurrent.append(layer)
+    rng = np.random.default_rng(seed)
+    for layer in recurrent:
+        for weight in layer.weights:  # non-zero biases too, so bias handling is tested
+            weight.assign(rng.normal(scale=0.5, size=weight.shape).astype("float32"))
+    return keras.Model([inputs, mask], x), recurrent
+
+
+@pytest.mark.parametrize("kind", ["SimpleRNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("masked", [False, True], ids=["nomask", "mask"])
+def test_from_scratch_equals_keras(kind, bidirectional, layers, masked):
+    model, recurrent = keras_stack(kind, layers=layers, bidirectional=bidirectional, seed=layers)
+    x = np.random.default_rng(0).normal(size=(BATCH, TIME, FEATURES)).astype("float32")
+    mask = np.arange(TIME)[None, :] < (LENGTHS if masked else np.full(BATCH, TIME))[:, None]
+    expected = np.asarray(model([x, mask]))
+    ours = np.asarray(cells.run_layers([cells.from_keras(layer) for layer in recurrent], jnp.asarray(x), mask=mask))
+    assert ours.shape == expected.shape == (BATCH, TIME, (3 if layers == 2 else 4) * (2 if bidirectional else 1))
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_go_backwards_layer_matches_keras():
+    keras.utils.set_random_seed(0)
+    layer = keras.layers.GRU(4, return_sequences=True, go_backwards=True)
+    x = np.random.default_rng(1).normal(size=(2, 6, 3)).astype("float32")
+    expected = np.asarray(layer(x))
+    spec = cells.from_keras(layer)
+    assert spec.go_backwards
+    # Keras returns go_backwards outputs in reversed time order
+    np.testing.assert_allclose(cells.run_layer(spec, jnp.asarray(x))[:, ::-1], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_mask_carries_state_and_repeats_output():
+    params = cells.init_params("lstm", 2, 3, seed=0)
+    x = jax.random.normal(jax.random.key(0), (1, 5, 2))
+    mask = jnp.array([[True, True, False, False, False]])
+    outputs, (h, c) = cells.scan_rnn("lstm", params, x, mask=mask)
+    short, (h_short, c_short) = cells.scan_rnn("lstm", params, x[:, :2])
+    np.testing.assert_allclose(h, h_short, rtol=1e-6)
+    np.testing.assert_allclose(c, c_short, rtol=1e-6)
+    np.testing.assert_allclose(outputs[:, 2:], jnp.repeat(short[:, -1:], 3, axis=1), rtol=1e-6)
+    zeros, _ = cells.scan_rnn("lstm", params, x, mask=mask, zero_output_for_mask=True)
+    assert float(jnp.abs(zeros[:, 2:]).max()) == 0.0
+
+
+def test_init_params_spectral_radius_and_forget_bias():
+    params = cells.init_params("simple_rnn", 3, 8, seed=0, spectral_radius=1.5)
+    assert float(jnp.max(jnp.abs(jnp.linalg.eigvals(params["U"])))) == pytest.approx(1.5, rel=1e-4)
+    lstm = cells.init_params("lstm", 3, 8, seed=0)
+    assert lstm["W"].shape == (3, 32) and lstm["U"].shape == (8, 32)
+    np.testing.assert_array_equal(lstm["b"][8:16], 1.0)
+    assert cells.init_params("gru", 3, 8, seed=0)["b"].shape == (2, 24)
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="cell must be one of"):
+        cells.init_params("rnn", 3, 4, seed=0)
+    with pytest.raises(ValueError, match="only GRU\\(reset_after=True\\)"):
+        layer = keras.layers.GRU(2, reset_after=False)
+        layer.build((None, 3, 2))
+        cells.from_keras(layer)
+    with pytest.raises(ValueError, match="expected a keras SimpleRNN, LSTM or GRU layer, got Dense"):
+        cells.from_keras(keras.layers.Dense(2))
