@@ -1,11 +1,18 @@
 """rnnkit — the helper package of the rnn-notebooks course.
 
-* :mod:`rnnkit.data` — offline dataset loaders (AAPL, IMDB, UD EWT, GloVe), text utilities.
+* :mod:`rnnkit.data` — offline dataset loaders (AAPL, IMDB, UD EWT, GloVe), text utilities,
+  synthetic tasks.
+* :mod:`rnnkit.cells` — SimpleRNN / LSTM / GRU cells in pure JAX, weight-compatible with Keras.
+* :mod:`rnnkit.gradients` — BPTT and RTRL by hand, gradient-flow diagnostics.
+* :mod:`rnnkit.models` — Keras model builders (uncompiled).
+* :mod:`rnnkit.plots` — figures the notebooks draw more than once.
 * :mod:`rnnkit.profiles` — the ``quick`` / ``full`` run profiles.
 
-Modules that need Keras or JAX are imported on first use, so loading data stays fast.
+The modules that import JAX or Keras are loaded on first attribute access, so
+``import rnnkit`` and the data loaders stay fast.
 """
 
+import importlib
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
@@ -14,4 +21,11 @@ from rnnkit import data  # noqa: E402
 from rnnkit.profiles import resolve_profile  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "data", "resolve_profile"]
+_LAZY_MODULES = ("cells", "gradients", "models", "plots")
+__all__ = ["__version__", "data", "resolve_profile", *_LAZY_MODULES]
+
+
+def __getattr__(name: str):
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"rnnkit.{name}")
+    raise AttributeError(f"module 'rnnkit' has no attribute {name!r}")

@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    done in {seconds:.1f} s", flush=True)
         if args.in_place:
             subprocess.run(
-                ["nbstripout", "--keep-output", "--keep-count", "--extra-keys", NBSTRIPOUT_EXTRA_KEYS, str(notebook)],
+                [sys.executable, "-m", "nbstripout", "--keep-output", "--keep-count", "--extra-keys", NBSTRIPOUT_EXTRA_KEYS, str(notebook)],
                 check=True,
             )
 

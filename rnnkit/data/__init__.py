@@ -26,6 +26,7 @@ from rnnkit.data.stock import (
     make_windows,
     split_windows,
 )
+from rnnkit.data.synthetic import adding_task, reversal_task
 from rnnkit.data.text import PAD, UNK, Vocabulary, pad_sequences, tokenize
 from rnnkit.data.ud import UPOS_TAGS, load_ud_ewt, read_conllu
 
@@ -39,6 +40,7 @@ __all__ = [
     "MinMaxScaler",
     "StockSplits",
     "Vocabulary",
+    "adding_task",
     "data_dir",
     "dataset_path",
     "download_aclimdb",
@@ -57,6 +59,7 @@ __all__ = [
     "read_glove",
     "read_imdb_csv",
     "read_imdb_tfds",
+    "reversal_task",
     "sha256sum",
     "split_windows",
     "tokenize",
