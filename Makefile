@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test unit-test notebook-test run-all outputs lint lab bench handout clean
+.PHONY: help venv test unit-test notebook-test run-all outputs lint lab clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -45,7 +45,7 @@ outputs: $(STAMP) ## Re-run notebooks in the full profile and commit-ready clean
 	$(PY) tools/run_notebooks.py --profile full --in-place $(or $(NB),$(NOTEBOOKS) $(SOLUTIONS))
 
 lint: $(STAMP) ## Ruff on the package, tests, tools and notebooks
-	$(VENV)/bin/ruff check rnnkit tests tools bench notebooks
+	$(VENV)/bin/ruff check rnnkit tests tools notebooks
 
 lab: $(STAMP) ## Open JupyterLab on notebooks/
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

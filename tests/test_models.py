@@ -17,7 +17,7 @@ def test_many_to_one_shapes_and_names():
     model = models.build_many_to_one(12, 2, 1, cell="gru", units=8)
     assert model.get_layer("gru").units == 8
     assert model.output_shape == (None, 1)
-    assert model.optimizer is None  # builders return uncompiled models
+    assert not model.compiled  # builders return uncompiled models
     with pytest.raises(ValueError, match="cell must be one of"):
         models.build_many_to_one(12, 2, 1, cell="transformer")
 

@@ -66,9 +66,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             seconds = run(notebook, output, args.profile, inject=not args.in_place)
         except PapermillExecutionError as error:
+            first_line = next((line for line in error.source.splitlines() if line.strip()), "")
             print(
-                f"\nFAILED: {notebook}, cell {error.cell_index} (execution count {error.exec_count}): "
-                f"{error.ename}: {error.evalue}\nThe partial output is in {output}.",
+                f"\nFAILED: {notebook}, cell {error.cell_index} of the executed copy "
+                f"(execution count {error.exec_count}), starting {first_line!r}:\n"
+                f"  {error.ename}: {error.evalue}\nThe partial output is in {output}.",
                 file=sys.stderr,
             )
             return 1

@@ -1,0 +1,47 @@
+"""The papermill runner behind `make run-all`: parameters, timings, failures named by cell."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import nbformat
+
+RUNNER = Path(__file__).resolve().parents[1] / "tools" / "run_notebooks.py"
+spec = importlib.util.spec_from_file_location("run_notebooks", RUNNER)
+run_notebooks = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(run_notebooks)
+
+
+def write_notebook(path: Path, *sources: str) -> Path:
+    cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    cells[0].metadata["tags"] = ["parameters"]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_runner_passes_profile_and_records_timings(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notebooks").mkdir()
+    good = write_notebook(tmp_path / "notebooks" / "01_ok.ipynb", 'PROFILE = "full"', "print('profile is', PROFILE)")
+    assert run_notebooks.main(["--profile", "quick", "--output-dir", "out", str(good.relative_to(tmp_path))]) == 0
+    executed = nbformat.read(tmp_path / "out" / "01_ok.ipynb", as_version=4)
+    printed = "".join(output.get("text", "") for cell in executed.cells for output in cell.get("outputs", []))
+    assert "profile is quick" in printed
+    timings = json.loads((tmp_path / "out" / "timings.json").read_text())
+    assert list(timings["quick"]) == ["notebooks/01_ok.ipynb"] and timings["quick"]["notebooks/01_ok.ipynb"] > 0
+
+
+def test_runner_stops_at_first_failure_naming_notebook_and_cell(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    bad = write_notebook(tmp_path / "02_bad.ipynb", 'PROFILE = "full"', "x = 1", "raise ValueError('broken data')")
+    never = write_notebook(tmp_path / "03_never.ipynb", 'PROFILE = "full"')
+    assert run_notebooks.main(["--profile", "quick", "--output-dir", "out", str(bad), str(never)]) == 1
+    message = capsys.readouterr().err
+    assert "FAILED: " in message and "02_bad.ipynb" in message
+    assert "ValueError: broken data" in message
+    # index 3 of the executed copy: papermill injects a parameters cell after the tagged one
+    assert "cell 3 of the executed copy" in message
+    assert "starting \"raise ValueError('broken data')\"" in message
+    assert not (tmp_path / "out" / "03_never.ipynb").exists()
