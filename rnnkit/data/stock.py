@@ -86,12 +86,7 @@ def load_stock_csv(path: str | os.PathLike) -> pd.DataFrame:
         if header is None:
             raise DataFormatError(f"{path}: file is empty, expected a CSV header")
         header = [name.strip() for name in header]
-        if "Close/Last" in header:
-            columns = _NASDAQ
-        elif "Close" in header or "Adj Close" in header:
-            columns = _PLAIN
-        else:
-            columns = _NASDAQ if "Close/Last" in " ".join(header) else _PLAIN
+        columns = _NASDAQ if "Close/Last" in header else _PLAIN
         missing = [name for name in columns.values() if name not in header]
         if missing:
             raise DataFormatError(
