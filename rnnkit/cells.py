@@ -27,6 +27,7 @@ import numpy as np
 __all__ = [
     "CELLS",
     "RecurrentLayer",
+    "cell_spec",
     "from_keras",
     "gru_step",
     "init_params",
@@ -85,7 +86,8 @@ CELLS: dict[str, tuple[Callable[[Params, State, jax.Array], State], int, int]] =
 }
 
 
-def _cell(name: str):
+def cell_spec(name: str):
+    """(step function, gates, state tensors) of a cell; a clear ValueError for unknown names."""
     if name not in CELLS:
         raise ValueError(f"cell must be one of {sorted(CELLS)}, got {name!r}")
     return CELLS[name]
@@ -93,14 +95,14 @@ def _cell(name: str):
 
 def initial_state(cell: str, batch: int, units: int, dtype=jnp.float32) -> State:
     """Zeros: ``(h,)`` or ``(h, c)``, each ``(batch, units)``."""
-    _, _, n_states = _cell(cell)
+    _, _, n_states = cell_spec(cell)
     return tuple(jnp.zeros((batch, units), dtype) for _ in range(n_states))
 
 
 def init_params(cell: str, features: int, units: int, *, seed: int, spectral_radius: float | None = None) -> Params:
     """Random weights: Glorot-uniform ``W``, orthogonal ``U`` (optionally rescaled so each gate's
     block has the given spectral radius), zero bias (LSTM forget gate 1, as Keras)."""
-    _, gates, _ = _cell(cell)
+    _, gates, _ = cell_spec(cell)
     key_w, key_u = jax.random.split(jax.random.key(seed))
     limit = np.sqrt(6.0 / (features + units * gates))
     W = jax.random.uniform(key_w, (features, units * gates), minval=-limit, maxval=limit)
@@ -140,7 +142,7 @@ def scan_rnn(
     Returns:
         ``outputs: (batch, time, units)`` (the ``h_t``) and the final state.
     """
-    step, _, _ = _cell(cell)
+    step, _, _ = cell_spec(cell)
     batch, _, _ = x.shape
     units = params["U"].shape[0]
     if state is None:

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rnnkit.cells import CELLS, initial_state
+from rnnkit.cells import cell_spec, initial_state
 
 __all__ = [
     "bptt_gradients",
@@ -113,7 +113,7 @@ def state_gradient_norms(cell: str, params: Params, x: jax.Array, *, seed: int =
     Returns:
         ``(T,)`` mean over the batch of ``||dl_T/dh_k||`` for ``k = 1 .. T``.
     """
-    step, _, _ = CELLS[cell]
+    step, _, _ = cell_spec(cell)
     batch, steps, _ = x.shape
     units = params["U"].shape[0]
     v = jax.random.normal(jax.random.key(seed), (units,))

@@ -56,3 +56,9 @@ def test_gradient_cost_reports_and_rejects():
     assert bptt_long > 2 * bptt_short  # BPTT keeps every state: memory grows with T
     with pytest.raises(ValueError, match="method must be 'bptt' or 'rtrl'"):
         gradients.gradient_cost("forward", 10, 4)
+
+
+def test_state_gradient_norms_rejects_unknown_cell():
+    params = cells.init_params("simple_rnn", 3, 4, seed=0)
+    with pytest.raises(ValueError, match="cell must be one of"):
+        gradients.state_gradient_norms("rnn", params, jnp.zeros((1, 5, 3)))
