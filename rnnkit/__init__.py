@@ -5,6 +5,11 @@
 * :mod:`rnnkit.cells` — SimpleRNN / LSTM / GRU cells in pure JAX, weight-compatible with Keras.
 * :mod:`rnnkit.gradients` — BPTT and RTRL by hand, gradient-flow diagnostics.
 * :mod:`rnnkit.models` — Keras model builders (uncompiled).
+* :mod:`rnnkit.batching` — length-bucketed batches (less padding, fewer wasted steps).
+* :mod:`rnnkit.training` — seed, build, compile, fit with early stopping (and data parallelism).
+* :mod:`rnnkit.experiments` — grids of configurations x seeds, cached on disk, summarised.
+* :mod:`rnnkit.metrics` — MAE/RMSE, direction accuracy with its interval, token accuracy.
+* :mod:`rnnkit.results` — headline figures saved by each notebook for the handout.
 * :mod:`rnnkit.plots` — figures the notebooks draw more than once.
 * :mod:`rnnkit.profiles` — the ``quick`` / ``full`` run profiles.
 
@@ -21,7 +26,7 @@ from rnnkit import data  # noqa: E402
 from rnnkit.profiles import resolve_profile  # noqa: E402
 
 __version__ = "0.1.0"
-_LAZY_MODULES = ("cells", "gradients", "models", "plots")
+_LAZY_MODULES = ("batching", "cells", "experiments", "gradients", "metrics", "models", "plots", "results", "training")
 __all__ = ["__version__", "data", "resolve_profile", *_LAZY_MODULES]
 
 

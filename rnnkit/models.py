@@ -3,6 +3,7 @@ returns an uncompiled ``keras.Model`` with named inputs and layers."""
 
 from __future__ import annotations
 
+import operator
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
@@ -10,9 +11,21 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["RECURRENT_LAYERS", "build_many_to_one", "build_seq2seq", "greedy_decode", "recurrent_layer"]
+__all__ = [
+    "POOLINGS",
+    "RECURRENT_LAYERS",
+    "CharCNN",
+    "build_many_to_one",
+    "build_seq2seq",
+    "build_tagger",
+    "build_text_classifier",
+    "greedy_decode",
+    "recurrent_layer",
+]
 
 RECURRENT_LAYERS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+#: How a many-to-one model turns the sequence of states into one vector.
+POOLINGS = ("last", "mean")
 
 
 def recurrent_layer(cell: str, units: int, *, return_sequences: bool = False, name: str | None = None, **kwargs):
@@ -21,7 +34,55 @@ def recurrent_layer(cell: str, units: int, *, return_sequences: bool = False, na
         raise ValueError(f"cell must be one of {sorted(RECURRENT_LAYERS)}, got {cell!r}")
     if units < 1:
         raise ValueError(f"units must be >= 1, got {units}")
+    units = operator.index(units)  # NumPy integers (e.g. from a results table) -> int
     return RECURRENT_LAYERS[cell](units, return_sequences=return_sequences, name=name, **kwargs)
+
+
+def recurrent_stack(
+    sequence,
+    *,
+    cell: str,
+    units: int,
+    layers: int = 1,
+    bidirectional: bool = False,
+    return_sequences: bool = False,
+    dropout: float = 0.0,
+    name: str = "recurrent",
+    **layer_kwargs,
+):
+    """``layers`` recurrent layers on ``sequence: (batch, time, features)`` (masks flow through).
+
+    Layer ``i`` (1-based) is named ``f"{name}_{i}"`` (the Bidirectional wrapper gets the name).
+    Returns ``(batch, time, units·d)`` if ``return_sequences`` else ``(batch, units·d)``, with
+    ``d = 2`` for bidirectional layers. ``dropout`` is applied between layers.
+    """
+    if layers < 1:
+        raise ValueError(f"layers must be >= 1, got {layers}")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    for index in range(1, layers + 1):
+        last = index == layers
+        layer = recurrent_layer(cell, units, return_sequences=return_sequences or not last,
+                                name=None if bidirectional else f"{name}_{index}", **layer_kwargs)
+        if bidirectional:
+            layer = keras.layers.Bidirectional(layer, name=f"{name}_{index}")
+        sequence = layer(sequence)
+        if dropout and (not last or return_sequences):
+            sequence = keras.layers.Dropout(dropout, name=f"dropout_{index}")(sequence)
+    return sequence
+
+
+def _pool(states, pooling: str, cell: str, units: int, layers: int, bidirectional: bool, dropout: float,
+          **layer_kwargs):
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+    if pooling == "last":
+        return recurrent_stack(states, cell=cell, units=units, layers=layers, bidirectional=bidirectional,
+                               dropout=dropout, **layer_kwargs)
+    sequence = recurrent_stack(states, cell=cell, units=units, layers=layers, bidirectional=bidirectional,
+                               return_sequences=True, dropout=dropout, **layer_kwargs)
+    # GlobalAveragePooling1D honours the mask: the mean runs over real time steps only.
+    return keras.layers.GlobalAveragePooling1D(name="mean_over_time")(sequence)
 
 
 def build_many_to_one(
@@ -31,16 +92,153 @@ def build_many_to_one(
     *,
     cell: str = "lstm",
     units: int = 32,
+    layers: int = 1,
+    bidirectional: bool = False,
+    pooling: str = "last",
+    dropout: float = 0.0,
     recurrent_initializer: str | keras.initializers.Initializer = "orthogonal",
 ) -> keras.Model:
-    """Many-to-one: a recurrent layer's last state -> ``Dense(outputs)`` (linear).
+    """Many-to-one regression: recurrent stack -> pooled state -> ``Dense(outputs)`` (linear).
 
-    ``inputs: (batch, steps, features) float32`` -> ``(batch, outputs)``.
+    ``inputs: (batch, steps, features) float32`` -> ``(batch, outputs)``. ``pooling="last"`` reads
+    the final state, ``"mean"`` the mean of all states over time (the stock report's head). A single
+    unidirectional last-state layer is named ``cell`` (e.g. ``"lstm"``); stacks ``recurrent_1..n``.
     """
     inputs = keras.Input((steps, features), name="inputs")
-    state = recurrent_layer(cell, units, name=cell, recurrent_initializer=recurrent_initializer)(inputs)
+    if layers == 1 and not bidirectional and pooling == "last":
+        state = recurrent_layer(cell, units, name=cell, recurrent_initializer=recurrent_initializer)(inputs)
+    else:
+        state = _pool(inputs, pooling, cell, units, layers, bidirectional, dropout,
+                      recurrent_initializer=recurrent_initializer)
     prediction = keras.layers.Dense(outputs, name="prediction")(state)
     return keras.Model(inputs, prediction, name=f"{cell}_many_to_one")
+
+
+def _embedding(vocab_size: int, embedding_dim: int, embeddings: np.ndarray | None, trainable: bool, name: str):
+    if vocab_size < 2:
+        raise ValueError(f"vocab_size must be >= 2 (padding + one token), got {vocab_size}")
+    if embeddings is not None:
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        if embeddings.shape[0] != vocab_size:
+            raise ValueError(f"embeddings has {embeddings.shape[0]} rows, vocab_size is {vocab_size}")
+        embedding_dim = embeddings.shape[1]
+    layer = keras.layers.Embedding(
+        vocab_size, embedding_dim, mask_zero=True, trainable=trainable, name=name,
+        embeddings_initializer=(keras.initializers.Constant(embeddings) if embeddings is not None else "uniform"),
+    )
+    return layer
+
+
+def build_text_classifier(
+    vocab_size: int,
+    *,
+    cell: str = "lstm",
+    units: int = 64,
+    layers: int = 1,
+    bidirectional: bool = False,
+    pooling: str = "mean",
+    embedding_dim: int = 64,
+    embeddings: np.ndarray | None = None,
+    trainable_embeddings: bool = True,
+    dropout: float = 0.0,
+) -> keras.Model:
+    """Binary text classifier: ``Embedding(mask_zero=True)`` -> recurrent stack -> pooling -> sigmoid.
+
+    ``tokens: (batch, time) int32`` (0 = padding, ignored everywhere through the mask) ->
+    ``probability: (batch, 1)`` of the positive class. ``embeddings``: an optional
+    ``(vocab_size, dim)`` initial matrix (e.g. GloVe), frozen unless ``trainable_embeddings``.
+    """
+    tokens = keras.Input((None,), dtype="int32", name="tokens")
+    embedded = _embedding(vocab_size, embedding_dim, embeddings, trainable_embeddings, "embedding")(tokens)
+    if dropout:
+        embedded = keras.layers.Dropout(dropout, name="embedding_dropout")(embedded)
+    pooled = _pool(embedded, pooling, cell, units, layers, bidirectional, dropout)
+    if dropout:
+        pooled = keras.layers.Dropout(dropout, name="pooled_dropout")(pooled)
+    probability = keras.layers.Dense(1, activation="sigmoid", name="probability")(pooled)
+    direction = "bi" if bidirectional else "uni"
+    return keras.Model(tokens, probability, name=f"{direction}_{cell}_x{layers}_{pooling}")
+
+
+@keras.saving.register_keras_serializable(package="rnnkit")
+class CharCNN(keras.layers.Layer):
+    """A word's characters -> one vector: embedding, 1-D convolution over characters, max over them.
+
+    ``chars: (batch, words, chars_per_word) int32`` (0 = padding) -> ``(batch, words, filters)``,
+    masked where a word has no character (a padded word).
+    """
+
+    def __init__(self, char_vocab_size: int, *, embedding_dim: int = 24, filters: int = 64,
+                 kernel_size: int = 3, **kwargs):
+        super().__init__(**kwargs)
+        self.char_vocab_size, self.embedding_dim = char_vocab_size, embedding_dim
+        self.filters, self.kernel_size = filters, kernel_size
+        self.embedding = keras.layers.Embedding(char_vocab_size, embedding_dim, name="char_embedding")
+        self.convolution = keras.layers.Conv2D(
+            filters, (1, kernel_size), padding="same", activation="relu", name="char_convolution"
+        )
+
+    def build(self, input_shape):
+        self.embedding.build(input_shape)
+        self.convolution.build((*input_shape, self.embedding_dim))
+
+    def call(self, chars):
+        features = self.convolution(self.embedding(chars))  # (batch, words, chars, filters)
+        return keras.ops.max(features, axis=2)
+
+    def compute_mask(self, chars, mask=None):
+        # A padded word has no characters. Concatenate combines masks with "any", so without this
+        # mask the all-True char features would unmask the padding of the word embedding.
+        return keras.ops.any(keras.ops.not_equal(chars, 0), axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:2], self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "char_vocab_size": self.char_vocab_size,
+                "embedding_dim": self.embedding_dim, "filters": self.filters, "kernel_size": self.kernel_size}
+
+
+def build_tagger(
+    vocab_size: int,
+    num_tags: int,
+    *,
+    cell: str = "lstm",
+    units: int = 64,
+    layers: int = 1,
+    bidirectional: bool = True,
+    embedding_dim: int = 50,
+    embeddings: np.ndarray | None = None,
+    trainable_embeddings: bool = True,
+    char_vocab_size: int | None = None,
+    char_filters: int = 64,
+    dropout: float = 0.0,
+) -> keras.Model:
+    """Sequence tagger: one softmax over ``num_tags`` per word.
+
+    Inputs ``words: (batch, time) int32`` (0 = padding) and, if ``char_vocab_size`` is given,
+    ``chars: (batch, time, chars_per_word) int32`` read by a :class:`CharCNN` and concatenated with
+    the word embedding. Output ``tags: (batch, time, num_tags)`` probabilities; the mask of
+    ``words`` reaches the output, so Keras' loss and metrics skip padded positions.
+    """
+    if num_tags < 2:
+        raise ValueError(f"num_tags must be >= 2, got {num_tags}")
+    words = keras.Input((None,), dtype="int32", name="words")
+    inputs = [words]
+    features = _embedding(vocab_size, embedding_dim, embeddings, trainable_embeddings, "word_embedding")(words)
+    if char_vocab_size is not None:
+        chars = keras.Input((None, None), dtype="int32", name="chars")
+        inputs.append(chars)
+        char_features = CharCNN(char_vocab_size, filters=char_filters, name="char_cnn")(chars)
+        features = keras.layers.Concatenate(name="word_and_chars")([features, char_features])
+    if dropout:
+        features = keras.layers.Dropout(dropout, name="input_dropout")(features)
+    states = recurrent_stack(features, cell=cell, units=units, layers=layers, bidirectional=bidirectional,
+                             return_sequences=True, dropout=dropout)
+    tags = keras.layers.Dense(num_tags, activation="softmax", name="tags")(states)
+    direction = "bi" if bidirectional else "uni"
+    chars_part = "_chars" if char_vocab_size is not None else ""
+    return keras.Model(inputs, tags, name=f"{direction}_{cell}_x{layers}{chars_part}_tagger")
 
 
 def build_seq2seq(

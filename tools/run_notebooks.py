@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.in_place and args.profile != "full":
         parser.error("--in-place writes the committed outputs, which come from the full profile")
 
+    if args.output_dir is not None:
+        # Each notebook's headline figures (rnnkit.results) land next to its executed copy.
+        os.environ["RNNKIT_RESULTS_DIR"] = str(args.output_dir.resolve())
     timings: dict[str, float] = {}
     for notebook in args.notebooks:
         if args.in_place:
