@@ -10,6 +10,7 @@
 * :mod:`rnnkit.experiments` — grids of configurations x seeds, cached on disk, summarised.
 * :mod:`rnnkit.metrics` — MAE/RMSE, direction accuracy with its interval, token accuracy.
 * :mod:`rnnkit.results` — headline figures saved by each notebook for the handout.
+* :mod:`rnnkit.tagging` — POS-tagging inputs, the most-frequent-tag baseline, `Tagger.tag(sentence)`.
 * :mod:`rnnkit.plots` — figures the notebooks draw more than once.
 * :mod:`rnnkit.profiles` — the ``quick`` / ``full`` run profiles.
 
@@ -26,7 +27,9 @@ from rnnkit import data  # noqa: E402
 from rnnkit.profiles import resolve_profile  # noqa: E402
 
 __version__ = "0.1.0"
-_LAZY_MODULES = ("batching", "cells", "experiments", "gradients", "metrics", "models", "plots", "results", "training")
+_LAZY_MODULES = (
+    "batching", "cells", "experiments", "gradients", "metrics", "models", "plots", "results", "tagging", "training",
+)
 __all__ = ["__version__", "data", "resolve_profile", *_LAZY_MODULES]
 
 

@@ -110,3 +110,21 @@ def test_data_parallel_fit_on_two_cpu_devices_matches_single_device():
     # Same seed, same batches: the data-parallel gradient is the mean over both halves of each
     # batch, so the losses agree up to float32 summation order.
     np.testing.assert_allclose(losses["parallel"], losses["single"], rtol=1e-4)
+
+
+def test_compilation_cache_is_written_and_results_unchanged(tmp_path):
+    script = textwrap.dedent(f"""
+        import json
+        from rnnkit import training
+        training.enable_compilation_cache({str(tmp_path / "cache")!r})
+        from tests.test_training import _fit
+        print(json.dumps(_fit(0).history["loss"]))
+    """)
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300,
+                           cwd=os.path.dirname(os.path.dirname(__file__))) for _ in range(2)]
+    for done in runs:
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert any((tmp_path / "cache").iterdir())  # compiled programs were stored
+    first, second = (json.loads(done.stdout.strip().splitlines()[-1]) for done in runs)
+    assert first == second == _fit(0).history["loss"]
