@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench_rnn.py"
 spec = importlib.util.spec_from_file_location("bench_rnn", BENCH)
 bench_rnn = importlib.util.module_from_spec(spec)
+sys.modules["bench_rnn"] = bench_rnn  # dataclasses look their module up there
 spec.loader.exec_module(bench_rnn)
 
 
