@@ -4,6 +4,8 @@ PyTorch, on the CPU, at the shapes the notebooks train.
     make bench                                  # installs torch==2.13.0 (CPU) first, then runs this
     python bench/bench_rnn.py --runs 5 --steps 30
     python bench/bench_rnn.py --frameworks keras --cases imdb-lstm64
+    python bench/bench_rnn.py --frameworks keras --cases imdb-lstm64 --batch 128    # a lever
+    python bench/bench_rnn.py --frameworks keras --cases imdb-lstm64 --devices 2    # DataParallel
 
 Each case trains ``steps`` batches per run after a warm-up run (compilation excluded), ``runs``
 times; the median is reported in sequences per second, with the achieved GFLOP/s of the recurrent
@@ -20,7 +22,7 @@ import platform
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
@@ -87,12 +89,26 @@ def make_data(case: Case, count: int, seed: int = 0):
 
 
 # --------------------------------------------------------------------------------------- Keras
-def keras_throughput(case: Case, steps: int, runs: int) -> list[float]:
+def keras_throughput(case: Case, steps: int, runs: int, *, data_parallel: bool = False) -> list[float]:
+    import contextlib
+
+    import jax
     import keras
 
-    from rnnkit import models, training
+    from rnnkit import training
 
     training.seed_everything(0)
+    scope = (keras.distribution.DataParallel(devices=jax.devices()).scope() if data_parallel
+             else contextlib.nullcontext())
+    with scope:
+        return _keras_fit_rates(case, steps, runs)
+
+
+def _keras_fit_rates(case: Case, steps: int, runs: int) -> list[float]:
+    import keras
+
+    from rnnkit import models
+
     options = dict(cell=case.cell, units=case.units, layers=case.layers, bidirectional=case.bidirectional)
     if case.task == "classify":
         model = models.build_text_classifier(case.vocab, embedding_dim=case.embedding, pooling="mean", **options)
@@ -201,7 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frameworks", default="keras,torch")
     parser.add_argument("--cases", default="all", help="comma-separated case names, or 'all'")
     parser.add_argument("--output", type=Path, default=Path("build/bench/results.json"))
+    parser.add_argument("--batch", type=int, default=None, help="override every case's batch size")
+    parser.add_argument("--devices", type=int, default=1,
+                        help="Keras: split each batch over N XLA host devices with keras.distribution.DataParallel")
     args = parser.parse_args(argv)
+    if args.devices > 1:  # must happen before JAX initialises its backend
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                                   f" --xla_force_host_platform_device_count={args.devices}").strip()
     frameworks = args.frameworks.split(",")
     unknown = set(frameworks) - {"keras", "torch"}
     if unknown:
@@ -209,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     cases = CASES if args.cases == "all" else [c for c in CASES if c.name in args.cases.split(",")]
     if not cases:
         parser.error(f"no case matches {args.cases!r}; cases: {[c.name for c in CASES]}")
+    if args.batch is not None:
+        cases = [replace(case, batch=args.batch) for case in cases]
     if "torch" in frameworks:
         try:
             import torch
@@ -220,15 +244,18 @@ def main(argv: list[str] | None = None) -> int:
     import jax
     import keras
 
-    print(f"keras {keras.__version__} on jax {jax.__version__}; {os.cpu_count()} cores; {platform.processor() or platform.machine()}")
+    print(f"keras {keras.__version__} on jax {jax.__version__}; {os.cpu_count()} cores; "
+          f"{platform.processor() or platform.machine()}; {len(jax.devices())} JAX device(s)")
     peak = matmul_peak_gflops()
     print(f"practical fp32 peak (2048x2048 matmul, XLA): {peak:.1f} GFLOP/s\n")
     rows = []
     for case in cases:
         row = {**asdict(case), "gflop_per_seq": case.flops_per_sequence() / 1e9}
         for framework in frameworks:
-            measure = keras_throughput if framework == "keras" else torch_throughput
-            rates = measure(case, args.steps, args.runs)
+            if framework == "keras":
+                rates = keras_throughput(case, args.steps, args.runs, data_parallel=args.devices > 1)
+            else:
+                rates = torch_throughput(case, args.steps, args.runs)
             row[f"{framework}_seq_s"] = statistics.median(rates)
             row[f"{framework}_runs"] = rates
             print(f"  {case.name:24s} {framework:6s} {statistics.median(rates):8.1f} seq/s "

@@ -33,10 +33,11 @@ def test_masked_data_has_padding_after_the_lengths():
 def test_keras_smoke_run_writes_results(tmp_path):
     out = tmp_path / "bench.json"
     assert bench_rnn.main(["--frameworks", "keras", "--cases", "stock-lstm32", "--runs", "1", "--steps", "2",
-                           "--output", str(out)]) == 0
+                           "--batch", "8", "--output", str(out)]) == 0
     result = json.loads(out.read_text())
     (case,) = result["cases"]
     assert case["name"] == "stock-lstm32" and case["keras_seq_s"] > 0 and len(case["keras_runs"]) == 1
+    assert case["batch"] == 8  # --batch overrides the case's batch size
     assert result["peak_gflops"] > 0
 
 
