@@ -19,7 +19,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -28,6 +27,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from rnnkit.data.files import build_dir, write_text_atomic
 
 __all__ = [
     "ResultCache",
@@ -39,13 +40,12 @@ __all__ = [
     "summarize",
 ]
 
-_REPO_ROOT = Path(__file__).resolve().parent.parent
 _RESERVED = ("seed", "seconds", "cached")
 
 
 def default_cache_dir() -> Path:
     """``$RNNKIT_CACHE_DIR`` if set, else ``build/cache`` in the repository."""
-    return Path(os.environ.get("RNNKIT_CACHE_DIR", _REPO_ROOT / "build" / "cache"))
+    return build_dir("cache", env="RNNKIT_CACHE_DIR")
 
 
 def fingerprint(*arrays: Any) -> str:
@@ -107,21 +107,7 @@ class ResultCache:
 
     def put(self, key: str, record: Mapping[str, Any]) -> Path:
         """Write ``record`` atomically: readers see the old file or the complete new one."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.path(key)
-        handle = tempfile.NamedTemporaryFile(
-            "w", dir=self.directory, prefix=f".{key}.", suffix=".tmp", delete=False, encoding="utf-8"
-        )
-        try:
-            with handle:
-                json.dump(record, handle, sort_keys=True, default=_json_default)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(handle.name, path)
-        except BaseException:
-            Path(handle.name).unlink(missing_ok=True)
-            raise
-        return path
+        return write_text_atomic(self.path(key), json.dumps(record, sort_keys=True, default=_json_default))
 
 
 def _json_default(value: Any) -> Any:

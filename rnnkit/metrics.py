@@ -4,6 +4,7 @@ with the uncertainty a student needs to judge a difference."""
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 
@@ -59,24 +60,12 @@ def wilson_interval(successes: int, trials: int, *, confidence: float = 0.95) ->
     """Wilson score interval for a binomial proportion (better than p ± 1.96·se for small n)."""
     if trials < 1 or not 0 <= successes <= trials:
         raise ValueError(f"need 0 <= successes <= trials and trials >= 1, got {successes}/{trials}")
-    z = _normal_quantile(0.5 + confidence / 2)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
     p = successes / trials
     denominator = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denominator
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
     return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def _normal_quantile(q: float) -> float:
-    """Inverse standard-normal CDF by bisection on ``erf`` (no SciPy needed)."""
-    low, high = -10.0, 10.0
-    for _ in range(100):
-        middle = (low + high) / 2
-        if 0.5 * (1 + math.erf(middle / math.sqrt(2))) < q:
-            low = middle
-        else:
-            high = middle
-    return (low + high) / 2
 
 
 def paired_bootstrap_ci(

@@ -76,13 +76,11 @@ def _pool(states, pooling: str, cell: str, units: int, layers: int, bidirectiona
           **layer_kwargs):
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
-    if pooling == "last":
-        return recurrent_stack(states, cell=cell, units=units, layers=layers, bidirectional=bidirectional,
-                               dropout=dropout, **layer_kwargs)
-    sequence = recurrent_stack(states, cell=cell, units=units, layers=layers, bidirectional=bidirectional,
-                               return_sequences=True, dropout=dropout, **layer_kwargs)
-    # GlobalAveragePooling1D honours the mask: the mean runs over real time steps only.
-    return keras.layers.GlobalAveragePooling1D(name="mean_over_time")(sequence)
+    pooled = recurrent_stack(states, cell=cell, units=units, layers=layers, bidirectional=bidirectional,
+                             return_sequences=pooling == "mean", dropout=dropout, **layer_kwargs)
+    if pooling == "mean":  # GlobalAveragePooling1D honours the mask: the mean runs over real steps only
+        pooled = keras.layers.GlobalAveragePooling1D(name="mean_over_time")(pooled)
+    return pooled
 
 
 def build_many_to_one(
@@ -122,11 +120,10 @@ def _embedding(vocab_size: int, embedding_dim: int, embeddings: np.ndarray | Non
         if embeddings.shape[0] != vocab_size:
             raise ValueError(f"embeddings has {embeddings.shape[0]} rows, vocab_size is {vocab_size}")
         embedding_dim = embeddings.shape[1]
-    layer = keras.layers.Embedding(
+    return keras.layers.Embedding(
         vocab_size, embedding_dim, mask_zero=True, trainable=trainable, name=name,
         embeddings_initializer=(keras.initializers.Constant(embeddings) if embeddings is not None else "uniform"),
     )
-    return layer
 
 
 def build_text_classifier(

@@ -12,15 +12,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["load_headlines", "results_dir", "save_headline"]
+from rnnkit.data.files import build_dir, write_text_atomic
 
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["load_headlines", "results_dir", "save_headline"]
 
 
 def results_dir() -> Path:
     """``$RNNKIT_RESULTS_DIR`` if set (``make run-all`` points it at ``build/notebooks``), else
     ``build/results`` in the repository."""
-    return Path(os.environ.get("RNNKIT_RESULTS_DIR", _REPO_ROOT / "build" / "results"))
+    return build_dir("results", env="RNNKIT_RESULTS_DIR")
 
 
 def _plain(value: Any) -> Any:
@@ -47,12 +47,8 @@ def save_headline(notebook: str, figures: Mapping[str, Mapping[str, Any]], *, pr
         if "value" not in entry:
             raise ValueError(f"headline {name!r} has no 'value'")
     directory = Path(directory) if directory is not None else results_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{notebook}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"notebook": notebook, "profile": profile, "figures": clean}, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(directory / f"{notebook}.json",
+                             json.dumps({"notebook": notebook, "profile": profile, "figures": clean}, indent=1))
 
 
 def load_headlines(directory: str | os.PathLike) -> dict[str, dict[str, Any]]:

@@ -8,6 +8,7 @@ because three things must happen before the model exists: ``keras.backend.clear_
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -28,8 +29,6 @@ __all__ = [
     "train",
 ]
 
-_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
 
 def enable_compilation_cache(directory: str | os.PathLike | None = None) -> str:
     """Keep XLA's compiled programs on disk and reuse them.
@@ -44,7 +43,9 @@ def enable_compilation_cache(directory: str | os.PathLike | None = None) -> str:
     """
     import jax
 
-    directory = str(directory or os.environ.get("RNNKIT_JAX_CACHE") or os.path.join(_REPO_ROOT, "build", "jax-cache"))
+    from rnnkit.data.files import build_dir
+
+    directory = str(directory or build_dir("jax-cache", env="RNNKIT_JAX_CACHE"))
     os.makedirs(directory, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", directory)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
@@ -161,7 +162,7 @@ def train(
             monitor=monitor, patience=patience, restore_best_weights=True, start_from_epoch=0
         )
         callbacks.append(stopper)
-    scope = distribution.scope() if distribution is not None else _null_scope()
+    scope = distribution.scope() if distribution is not None else contextlib.nullcontext()
     start = time.perf_counter()
     with scope:
         model = build()
@@ -194,10 +195,3 @@ class _EpochTimer(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.seconds.append(time.perf_counter() - self._start)
 
-
-class _null_scope:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False

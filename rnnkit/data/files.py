@@ -23,6 +23,7 @@ from typing import IO
 __all__ = [
     "ChecksumError",
     "DataFormatError",
+    "build_dir",
     "data_dir",
     "dataset_path",
     "download_file",
@@ -30,6 +31,7 @@ __all__ = [
     "read_checksums",
     "sha256sum",
     "verify_sha256",
+    "write_text_atomic",
 ]
 
 #: ``data/`` of the repository this package was installed from (``pip install -e .``).
@@ -47,6 +49,28 @@ class ChecksumError(DataFormatError):
 def data_dir() -> Path:
     """The folder holding the datasets: ``$RNNKIT_DATA_DIR`` if set, else the repository's ``data/``."""
     return Path(os.environ.get("RNNKIT_DATA_DIR", _REPO_DATA_DIR))
+
+
+def build_dir(name: str, *, env: str) -> Path:
+    """``$env`` if set, else ``build/<name>`` in the repository (caches, results)."""
+    return Path(os.environ.get(env) or _REPO_DATA_DIR.parent / "build" / name)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` so readers see the old file or the complete new one, never a part:
+    a temporary file beside it, flushed to disk, then renamed over it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp_name, path)
+    finally:
+        Path(tmp_name).unlink(missing_ok=True)
+    return path
 
 
 def sha256sum(path: str | os.PathLike) -> str:
