@@ -37,6 +37,7 @@ __all__ = [
     "fingerprint",
     "format_summary",
     "run_grid",
+    "select",
     "summarize",
 ]
 
@@ -181,6 +182,17 @@ def run_grid(
             cache.put(key, record)
         rows.append({**config, "seed": seed, **record["metrics"], "seconds": record["seconds"], "cached": cached})
     return pd.DataFrame(rows)
+
+
+def select(results: pd.DataFrame, configs: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """The rows of a :func:`run_grid` table whose configuration is one of ``configs`` (all seeds)."""
+    configs = [dict(config) for config in configs]
+    if not configs:
+        raise ValueError("configs is empty")
+    columns = list(configs[0])
+    wanted = {tuple(config.items()) for config in configs}
+    keep = [tuple(row.items()) in wanted for row in results[columns].to_dict("records")]
+    return results[keep]
 
 
 def summarize(

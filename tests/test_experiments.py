@@ -123,3 +123,11 @@ def test_fingerprint_sees_values_and_dtypes():
     b[3] = 7
     assert experiments.fingerprint(a) != experiments.fingerprint(b)
     assert experiments.fingerprint(a.reshape(2, 3)) != experiments.fingerprint(a)
+
+
+def test_select_rows_of_given_configs(tmp_path):
+    results = experiments.run_grid(CountingRun(), [{"units": 4}, {"units": 8}, {"units": 16}], [0, 1],
+                                   data_fingerprint="d", cache_dir=tmp_path, progress=False)
+    chosen = experiments.select(results, [{"units": 16}, {"units": 4}])
+    assert chosen[["units", "seed"]].values.tolist() == [[4, 0], [4, 1], [16, 0], [16, 1]]
+    assert experiments.select(results, [{"units": 5}]).empty
