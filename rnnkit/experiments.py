@@ -13,10 +13,13 @@ own JSON file. The file's name is a hash of *everything that changes a result*:
 * a hash of every rnnkit source file (:func:`source_hash`), so editing the package retrains,
 * the keras, jax and numpy versions.
 
-``n_jobs`` runs the pairs in worker processes through joblib (``loky``): each worker runs XLA on a
+The pairs run in ``n_jobs`` worker processes through joblib (``loky``): each worker runs XLA on a
 single thread and is pinned to a core of its own, which trains more sequences per second in total
-than one process spread over every core. Another joblib backend (e.g. Dask on a cluster) is used
-when set with ``joblib.parallel_config``. Results do not depend on ``n_jobs``.
+than one process spread over every core. Because every run sees exactly one core, its arithmetic
+(and so its numbers) is the same for ``n_jobs=1`` and ``n_jobs=8``. Another joblib backend (e.g.
+Dask on a cluster) is used when set with ``joblib.parallel_config``. ``inline=True`` runs in this
+process instead (for debugging): XLA then splits work over all of this process's cores, which can
+change the last bits of a result.
 
 >>> from rnnkit.tasks import stock
 >>> data = stock.load_data()
@@ -292,6 +295,7 @@ def run_grid(
     data: Any,
     name: str = "grid",
     n_jobs: int | None = None,
+    inline: bool = False,
     cache_dir: str | os.PathLike | None = None,
     use_cache: bool = True,
     progress: bool = True,
@@ -306,8 +310,9 @@ def run_grid(
         seeds: e.g. ``[0, 1, 2]``.
         data: what ``run`` trains on; its :func:`fingerprint` is part of every cache key.
         name: sub-folder of the cache and label of the progress bar.
-        n_jobs: worker processes (default :func:`default_n_jobs`: every core). ``1`` runs in this
-            process. Only the pairs not in the cache are sent to workers.
+        n_jobs: worker processes, each on one core (default :func:`default_n_jobs`: every core).
+            Only the pairs not in the cache are sent to workers.
+        inline: run in this process, one pair after another (debugging; see the module docstring).
         cache_dir: defaults to :func:`default_cache_dir`.
         use_cache: ``False`` always trains (and still stores the result).
 
@@ -355,7 +360,7 @@ def run_grid(
         raise ValueError(f"n_jobs must be >= 1, got {n_jobs}")
     bar = tqdm(total=len(todo), desc=f"{name}: {len(jobs) - len(todo)} cached, training",
                disable=not progress or not todo, leave=False, mininterval=30)
-    if n_jobs == 1:
+    if inline:
         for index in todo:
             config, seed = jobs[index]
             start = time.perf_counter()
@@ -368,8 +373,15 @@ def run_grid(
         previous = os.environ.get("XLA_FLAGS")  # loky workers inherit it when they start
         os.environ["XLA_FLAGS"] = f"{previous or ''} {SINGLE_THREAD_XLA_FLAG}".strip()
         try:
-            parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-            outputs = parallel(delayed(_indexed)(index, run, *jobs[index], data) for index in todo)
+            if n_jobs == 1:  # joblib would run n_jobs=1 in this process: use one loky worker directly
+                from joblib.executor import get_memmapping_executor
+
+                executor = get_memmapping_executor(1)
+                outputs = (future.result() for future in
+                           [executor.submit(_indexed, index, run, *jobs[index], data) for index in todo])
+            else:
+                parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+                outputs = parallel(delayed(_indexed)(index, run, *jobs[index], data) for index in todo)
             for index, (metrics, seconds, _core) in outputs:
                 store(index, metrics, seconds)
                 bar.update()

@@ -46,7 +46,7 @@ class CountingRun:
 
 def grid(run, configs, seeds=(0,), data=None, **kwargs):
     data = np.zeros(3) if data is None else data
-    return experiments.run_grid(run, configs, list(seeds), data=data, progress=False, n_jobs=1, **kwargs)
+    return experiments.run_grid(run, configs, list(seeds), data=data, progress=False, inline=True, **kwargs)
 
 
 def test_grid_rows_columns_and_values(tmp_path):
@@ -226,6 +226,9 @@ def test_default_n_jobs_reads_the_environment(monkeypatch):
 
 def where_am_i(config, seed, data):
     """A run that reports the worker's XLA flags and the cores it may use."""
+    import time
+
+    time.sleep(0.3)  # long enough that both workers get jobs
     return {"value": config.units * 10 + seed, "xla_flags": os.environ.get("XLA_FLAGS", ""),
             "cores": sorted(os.sched_getaffinity(0)), "pid": os.getpid()}
 
@@ -234,20 +237,24 @@ def test_workers_give_the_serial_results_each_pinned_to_its_own_core(tmp_path):
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     try:
         configs = [Config(units=u) for u in (1, 2, 3)]
+        inline = experiments.run_grid(where_am_i, configs, [0, 1], data=None, cache_dir=tmp_path / "i",
+                                      inline=True, progress=False)
         serial = experiments.run_grid(where_am_i, configs, [0, 1], data=None, cache_dir=tmp_path / "a",
                                       n_jobs=1, progress=False)
         parallel = experiments.run_grid(where_am_i, configs, [0, 1], data=None, cache_dir=tmp_path / "b",
                                         n_jobs=2, progress=False)
     finally:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
-    assert parallel["value"].tolist() == serial["value"].tolist() == [10, 11, 20, 21, 30, 31]
-    assert set(parallel["pid"]) & set(serial["pid"]) == set()  # really ran elsewhere
+    assert parallel["value"].tolist() == serial["value"].tolist() == inline["value"].tolist() == [10, 11, 20, 21, 30, 31]
+    assert set(inline["pid"]) == {os.getpid()}
+    assert os.getpid() not in set(parallel["pid"]) | set(serial["pid"])  # really ran elsewhere
+    assert len(set(serial["pid"])) == 1 and len(set(parallel["pid"])) == 2
     assert all(experiments.SINGLE_THREAD_XLA_FLAG in flags for flags in parallel["xla_flags"])
     if len(os.sched_getaffinity(0)) >= 2:
         cores_by_worker = {pid: tuple(cores) for pid, cores in zip(parallel["pid"], parallel["cores"], strict=True)}
         assert all(len(cores) == 1 for cores in cores_by_worker.values())
         assert len(set(cores_by_worker.values())) == len(cores_by_worker)  # no two workers share a core
-    assert os.environ.get("XLA_FLAGS", "") == serial["xla_flags"][0]  # the parent's flags are restored
+    assert os.environ.get("XLA_FLAGS", "") == inline["xla_flags"][0]  # the parent's flags are restored
 
 
 def test_summarize_mean_std_sorted():
