@@ -56,6 +56,7 @@ __all__ = [
     "default_n_jobs",
     "fingerprint",
     "format_summary",
+    "ranking_verdict",
     "run_grid",
     "select",
     "source_hash",
@@ -451,6 +452,26 @@ def summarize(
         table[f"{column}_std"] = stds[column]
     table["seeds"] = grouped.size()
     return table.sort_values(metric, ascending=not higher_is_better, kind="stable")
+
+
+def ranking_verdict(table: pd.DataFrame, metric: str, *, higher_is_better: bool = True) -> dict[str, Any]:
+    """Is the best configuration of a :func:`summarize` table ahead of the runner-up beyond the
+    seed-to-seed spread?
+
+    The test: the gap between the two means exceeds twice its standard error,
+    ``2 * sqrt(std_best**2 / n_best + std_next**2 / n_next)`` (about a 95 % interval). With one
+    seed there is no spread to compare with, and the answer is ``False``.
+    Returns ``{"best", "runner_up", "gap", "noise", "beyond_noise"}`` (index labels of the rows).
+    """
+    if len(table) < 2:
+        raise ValueError("a ranking needs at least two configurations")
+    ordered = table.sort_values(metric, ascending=not higher_is_better, kind="stable")
+    best, runner_up = ordered.iloc[0], ordered.iloc[1]
+    gap = abs(float(best[metric]) - float(runner_up[metric]))
+    noise = 2 * math.sqrt(best[f"{metric}_std"] ** 2 / best["seeds"] + runner_up[f"{metric}_std"] ** 2 / runner_up["seeds"])
+    beyond = bool(np.isfinite(noise) and gap > noise)
+    return {"best": ordered.index[0], "runner_up": ordered.index[1], "gap": gap,
+            "noise": float(noise) if np.isfinite(noise) else math.nan, "beyond_noise": beyond}
 
 
 def format_summary(table: pd.DataFrame, *, digits: int = 4) -> pd.DataFrame:

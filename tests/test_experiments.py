@@ -311,3 +311,21 @@ def test_select_rows_of_given_configs_in_any_field_order(tmp_path):
     # keyword order does not matter: a Config is equal to itself however it was written
     assert experiments.select(results, [Config(cell="lstm", units=8)])["units"].tolist() == [8, 8]
     assert experiments.select(results, [Config(units=5)]).empty
+
+
+def test_ranking_verdict_compares_the_gap_with_the_seed_spread():
+    def table(means, stds, seeds=3):
+        return pd.DataFrame({"acc": means, "acc_std": stds, "seeds": seeds}, index=["a", "b", "c"][:len(means)])
+
+    clear = experiments.ranking_verdict(table([0.90, 0.85, 0.80], [0.01, 0.01, 0.01]), "acc")
+    assert (clear["best"], clear["runner_up"]) == ("a", "b")
+    assert clear["gap"] == pytest.approx(0.05)
+    assert clear["noise"] == pytest.approx(2 * np.sqrt(2 * 0.01 ** 2 / 3))
+    assert clear["beyond_noise"]
+    assert not experiments.ranking_verdict(table([0.90, 0.89], [0.02, 0.02]), "acc")["beyond_noise"]
+    lower = experiments.ranking_verdict(table([0.90, 0.85], [0.001, 0.001]), "acc", higher_is_better=False)
+    assert lower["best"] == "b" and lower["beyond_noise"]
+    one_seed = experiments.ranking_verdict(table([0.9, 0.1], [np.nan, np.nan], seeds=1), "acc")
+    assert not one_seed["beyond_noise"] and np.isnan(one_seed["noise"])
+    with pytest.raises(ValueError, match="at least two"):
+        experiments.ranking_verdict(table([0.9], [0.1]), "acc")
