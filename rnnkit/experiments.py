@@ -237,6 +237,17 @@ def _plain(metrics: Mapping[str, Any]) -> dict[str, Any]:
 _CORE_LOCK: Any = None  # in a worker: the open lock file that reserves its core (False: none free)
 
 
+def _compilation_cache_dir() -> str | None:
+    """The persistent XLA cache this process uses (``training.enable_compilation_cache``), if any."""
+    import sys
+
+    if "jax" not in sys.modules:
+        return None
+    import jax
+
+    return jax.config.jax_compilation_cache_dir or None
+
+
 def _pin_worker_to_a_core() -> None:
     """In a worker process: XLA on one thread, and the process pinned to a core no sibling holds.
 
@@ -269,9 +280,14 @@ def _pin_worker_to_a_core() -> None:
         return
 
 
-def _run_in_worker(run: Callable, config: Any, seed: int, data: Any) -> tuple[dict[str, Any], float, int | None]:
+def _run_in_worker(run: Callable, config: Any, seed: int, data: Any,
+                   compilation_cache: str | None = None) -> tuple[dict[str, Any], float, int | None]:
     """One (config, seed) job inside a worker: returns (metrics, seconds, core or None)."""
     _pin_worker_to_a_core()
+    if compilation_cache:  # share the parent's compiled programs (another seed compiles to the same one)
+        from rnnkit.training import enable_compilation_cache
+
+        enable_compilation_cache(compilation_cache)
     start = time.perf_counter()
     metrics = run(config, seed, data)
     seconds = time.perf_counter() - start
@@ -371,6 +387,7 @@ def run_grid(
     elif todo:
         from joblib import Parallel, delayed
 
+        compilation_cache = _compilation_cache_dir()
         previous = os.environ.get("XLA_FLAGS")  # loky workers inherit it when they start
         os.environ["XLA_FLAGS"] = f"{previous or ''} {SINGLE_THREAD_XLA_FLAG}".strip()
         try:
@@ -379,10 +396,10 @@ def run_grid(
 
                 executor = get_memmapping_executor(1)
                 outputs = (future.result() for future in
-                           [executor.submit(_indexed, index, run, *jobs[index], data) for index in todo])
+                           [executor.submit(_indexed, index, run, *jobs[index], data, compilation_cache) for index in todo])
             else:
                 parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-                outputs = parallel(delayed(_indexed)(index, run, *jobs[index], data) for index in todo)
+                outputs = parallel(delayed(_indexed)(index, run, *jobs[index], data, compilation_cache) for index in todo)
             for index, (metrics, seconds, _core) in outputs:
                 store(index, metrics, seconds)
                 bar.update()
@@ -399,8 +416,8 @@ def run_grid(
     return pd.DataFrame(rows)
 
 
-def _indexed(index: int, run: Callable, config: Any, seed: int, data: Any):
-    return index, _run_in_worker(run, config, seed, data)
+def _indexed(index: int, run: Callable, config: Any, seed: int, data: Any, compilation_cache: str | None):
+    return index, _run_in_worker(run, config, seed, data, compilation_cache)
 
 
 def select(results: pd.DataFrame, configs: Iterable[Any]) -> pd.DataFrame:

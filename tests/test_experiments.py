@@ -229,11 +229,17 @@ def where_am_i(config, seed, data):
     import time
 
     time.sleep(0.3)  # long enough that both workers get jobs
+    jax = sys.modules.get("jax")
     return {"value": config.units * 10 + seed, "xla_flags": os.environ.get("XLA_FLAGS", ""),
-            "cores": sorted(os.sched_getaffinity(0)), "pid": os.getpid()}
+            "cores": sorted(os.sched_getaffinity(0)), "pid": os.getpid(),
+            "compile_cache": jax.config.jax_compilation_cache_dir if jax else None}
 
 
 def test_workers_give_the_serial_results_each_pinned_to_its_own_core(tmp_path):
+    import jax
+
+    previous_cache = jax.config.jax_compilation_cache_dir
+    jax.config.update("jax_compilation_cache_dir", str(tmp_path / "xla"))
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     try:
         configs = [Config(units=u) for u in (1, 2, 3)]
@@ -245,6 +251,8 @@ def test_workers_give_the_serial_results_each_pinned_to_its_own_core(tmp_path):
                                         n_jobs=2, progress=False)
     finally:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+        jax.config.update("jax_compilation_cache_dir", previous_cache)
+    assert set(parallel["compile_cache"]) == {str(tmp_path / "xla")}  # workers share the parent's XLA cache
     assert parallel["value"].tolist() == serial["value"].tolist() == inline["value"].tolist() == [10, 11, 20, 21, 30, 31]
     assert set(inline["pid"]) == {os.getpid()}
     assert os.getpid() not in set(parallel["pid"]) | set(serial["pid"])  # really ran elsewhere
