@@ -338,7 +338,7 @@ def run_grid(
         metrics (``history`` as a dict per row), ``seconds`` (wall time of the run when it was
         computed), ``cached`` (read from disk by this call) and ``config`` (the Config object).
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # the text bar: works in a terminal, a notebook and an HTML export alike
 
     configs = list(configs)
     if not configs:
