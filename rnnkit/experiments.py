@@ -248,12 +248,13 @@ def _compilation_cache_dir() -> str | None:
     return jax.config.jax_compilation_cache_dir or None
 
 
-def _pin_worker_to_a_core() -> None:
-    """In a worker process: XLA on one thread, and the process pinned to a core no sibling holds.
+def _pin_worker_to_a_core(pool: str) -> None:
+    """In a worker process: XLA on one thread, and the process pinned to one core.
 
-    Cores are reserved with ``flock`` on files named after the parent process, so two workers never
-    share a core; the OS drops a dead worker's lock. With more workers than cores, the extra ones
-    stay unpinned.
+    The workers of one grid (``pool``: the parent's id) reserve cores with ``flock`` on files named
+    after the pool, so no two of them share a core while there are enough; the OS drops a dead
+    worker's lock. A worker that finds every core taken shares one: every run still sees exactly
+    one core, so its arithmetic — and its numbers — are the same as on any other worker.
     """
     global _CORE_LOCK
     if _CORE_LOCK is not None:
@@ -266,9 +267,10 @@ def _pin_worker_to_a_core() -> None:
         return
     import fcntl
 
-    lock_dir = Path(tempfile.gettempdir()) / f"rnnkit-cores-{os.getppid()}"
+    cores = sorted(os.sched_getaffinity(0))
+    lock_dir = Path(tempfile.gettempdir()) / f"rnnkit-cores-{pool}"
     lock_dir.mkdir(exist_ok=True)
-    for core in sorted(os.sched_getaffinity(0)):
+    for core in cores:
         handle = open(lock_dir / f"core-{core}.lock", "w")  # noqa: SIM115 - held for the worker's life
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -278,12 +280,13 @@ def _pin_worker_to_a_core() -> None:
         os.sched_setaffinity(0, {core})
         _CORE_LOCK = handle
         return
+    os.sched_setaffinity(0, {cores[os.getpid() % len(cores)]})  # all taken: share one
 
 
-def _run_in_worker(run: Callable, config: Any, seed: int, data: Any,
-                   compilation_cache: str | None = None) -> tuple[dict[str, Any], float, int | None]:
+def _run_in_worker(run: Callable, config: Any, seed: int, data: Any, compilation_cache: str | None = None,
+                   pool: str = "default") -> tuple[dict[str, Any], float, int | None]:
     """One (config, seed) job inside a worker: returns (metrics, seconds, core or None)."""
-    _pin_worker_to_a_core()
+    _pin_worker_to_a_core(pool)
     if compilation_cache:  # share the parent's compiled programs (another seed compiles to the same one)
         from rnnkit.training import enable_compilation_cache
 
@@ -291,10 +294,8 @@ def _run_in_worker(run: Callable, config: Any, seed: int, data: Any,
     start = time.perf_counter()
     metrics = run(config, seed, data)
     seconds = time.perf_counter() - start
-    core = None
-    if _CORE_LOCK and hasattr(os, "sched_getaffinity"):
-        (core,) = os.sched_getaffinity(0)
-    return _plain(metrics), seconds, core
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+    return _plain(metrics), seconds, (min(cores) if len(cores) == 1 else None)
 
 
 def _check_metrics(metrics: Mapping[str, Any], config_fields: Sequence[str]) -> None:
@@ -387,7 +388,7 @@ def run_grid(
     elif todo:
         from joblib import Parallel, delayed
 
-        compilation_cache = _compilation_cache_dir()
+        compilation_cache, pool = _compilation_cache_dir(), f"{os.getpid()}"
         previous = os.environ.get("XLA_FLAGS")  # loky workers inherit it when they start
         os.environ["XLA_FLAGS"] = f"{previous or ''} {SINGLE_THREAD_XLA_FLAG}".strip()
         try:
@@ -396,10 +397,12 @@ def run_grid(
 
                 executor = get_memmapping_executor(1)
                 outputs = (future.result() for future in
-                           [executor.submit(_indexed, index, run, *jobs[index], data, compilation_cache) for index in todo])
+                           [executor.submit(_indexed, index, run, *jobs[index], data, compilation_cache, pool)
+                            for index in todo])
             else:
                 parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-                outputs = parallel(delayed(_indexed)(index, run, *jobs[index], data, compilation_cache) for index in todo)
+                outputs = parallel(delayed(_indexed)(index, run, *jobs[index], data, compilation_cache, pool)
+                                   for index in todo)
             for index, (metrics, seconds, _core) in outputs:
                 store(index, metrics, seconds)
                 bar.update()
@@ -416,8 +419,8 @@ def run_grid(
     return pd.DataFrame(rows)
 
 
-def _indexed(index: int, run: Callable, config: Any, seed: int, data: Any, compilation_cache: str | None):
-    return index, _run_in_worker(run, config, seed, data, compilation_cache)
+def _indexed(index: int, run: Callable, config: Any, seed: int, data: Any, compilation_cache: str | None, pool: str):
+    return index, _run_in_worker(run, config, seed, data, compilation_cache, pool)
 
 
 def select(results: pd.DataFrame, configs: Iterable[Any]) -> pd.DataFrame:

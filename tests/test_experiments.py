@@ -337,3 +337,24 @@ def test_ranking_verdict_compares_the_gap_with_the_seed_spread():
     assert not one_seed["beyond_noise"] and np.isnan(one_seed["noise"])
     with pytest.raises(ValueError, match="at least two"):
         experiments.ranking_verdict(table([0.9], [0.1]), "acc")
+
+
+def test_the_same_grid_runs_on_a_dask_cluster(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from joblib import parallel_config
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    configs = [Config(units=u) for u in (1, 2)]
+    try:
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                distributed.Client(cluster), parallel_config(backend="dask"):
+            on_dask = experiments.run_grid(where_am_i, configs, [0, 1], data=None, cache_dir=tmp_path / "d",
+                                           n_jobs=2, progress=False)
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert on_dask["value"].tolist() == [10, 11, 20, 21]
+    assert os.getpid() not in set(on_dask["pid"])
+    assert all(len(cores) == 1 for cores in on_dask["cores"])  # pinned there too
+    cached = experiments.run_grid(where_am_i, configs, [0, 1], data=None, cache_dir=tmp_path / "d", inline=True,
+                                  progress=False)
+    assert cached["cached"].all()  # the cluster's results landed in the same cache
