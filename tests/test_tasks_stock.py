@@ -61,3 +61,14 @@ def test_run_scores_validation_only_and_workers_match_serially(data, tmp_path):
     assert one["history"].tolist() == two["history"].tolist()
     assert len(one["history"][0]["val_loss"]) == one["epochs"][0] <= 3
     assert 1 <= one["best_epoch"][0] <= one["epochs"][0]
+
+
+def test_run_final_trains_the_grids_model_and_adds_the_forecasts(data, tmp_path):
+    config = stock.Config(max_epochs=3, patience=2, units=8)
+    grid = experiments.run_grid(stock.run, [config], [0], data=data, n_jobs=1, cache_dir=tmp_path, progress=False)
+    final = experiments.run_grid(stock.run_final, [config], [0], data=data, n_jobs=1, cache_dir=tmp_path,
+                                 progress=False)
+    assert final["val_mae"][0] == grid["val_mae"][0]
+    split = stock.make_split(config, data)
+    assert len(final["test_forecast"][0]) == len(split.y_test) and len(final["val_forecast"][0]) == len(split.y_val)
+    assert stock.evaluate(split.y_val, np.array(final["val_forecast"][0]))["mae"] == pytest.approx(final["val_mae"][0])

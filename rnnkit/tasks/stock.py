@@ -13,7 +13,6 @@ day is shared and nothing later than the training span reaches the scaler.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,7 @@ from rnnkit import data as datasets  # noqa: E402
 from rnnkit import metrics, models, training  # noqa: E402
 
 __all__ = ["PRICE_FEATURES", "SETTINGS", "Config", "StockData", "build_model", "evaluate", "load_data",
-           "make_split", "predict", "run", "train"]
+           "make_split", "predict", "run", "run_final", "train"]
 
 #: The report's inputs: price levels, the volume and the day's change.
 PRICE_FEATURES = ("open", "high", "low", "close", "volume", "p_change")
@@ -51,7 +50,7 @@ class Config:
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     max_epochs: int = 300  # an upper bound; early stopping on the validation loss decides
-    patience: int = 25
+    patience: int | None = 25  # None: run all max_epochs (the report's fixed training length)
     batch_size: int = 32
 
     def __post_init__(self):
@@ -143,6 +142,15 @@ def run(config: Config, seed: int, data: StockData) -> dict[str, Any]:
             "best_epoch": result.best_epoch, "history": result.history}
 
 
-def replace(config: Config, **changes: Any) -> Config:
-    """``dataclasses.replace`` (re-exported for notebooks)."""
-    return dataclasses.replace(config, **changes)
+def run_final(config: Config, seed: int, data: StockData) -> dict[str, Any]:
+    """The one test scoring of a **selected** configuration: what :func:`run` returns, plus the
+    forecasts for the validation and test windows (``val_forecast``, ``test_forecast``: lists of
+    floats in percent). Run through :func:`rnnkit.experiments.run_grid`, it trains exactly the
+    model the grid trained for this (config, seed), so ``val_mae`` equals the grid's."""
+    split = make_split(config, data)
+    result = train(config, seed, split)
+    val_forecast = predict(result.model, split.x_val)
+    scores = evaluate(split.y_val, val_forecast)
+    return {**{f"val_{name}": value for name, value in scores.items()}, "epochs": result.epochs_run,
+            "best_epoch": result.best_epoch, "history": result.history, "val_forecast": val_forecast.tolist(),
+            "test_forecast": predict(result.model, split.x_test).tolist()}
