@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 __all__ = ["plain_log_ticks", "plot_curves", "plot_heatmap", "plot_seed_band"]
 
@@ -67,14 +67,19 @@ def plot_heatmap(
     return ax
 
 
-def plain_log_ticks(ax: plt.Axes, values: Sequence[float], *, axis: str = "x") -> plt.Axes:
-    """Label a log axis at exactly ``values`` (e.g. the measured sizes) in plain numbers, with no
-    minor-tick labels, so labels neither overlap nor read ``2×10^1``."""
+def plain_log_ticks(ax: plt.Axes, values: Sequence[float] | None = None, *, axis: str = "x") -> plt.Axes:
+    """Plain-number labels on a log axis, no minor-tick labels, so labels neither overlap nor read
+    ``2×10^1``: at exactly ``values`` (e.g. the measured sizes), or with ``values=None`` at
+    1, 2 and 5 times each power of ten."""
     if axis not in ("x", "y"):
         raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
-    values = sorted(set(float(v) for v in values))
     target = ax.xaxis if axis == "x" else ax.yaxis
     target.set_minor_formatter(NullFormatter())
+    if values is None:
+        target.set_major_locator(LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
+        target.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        return ax
+    values = sorted(set(float(v) for v in values))
     (ax.set_xticks if axis == "x" else ax.set_yticks)(values, [f"{v:g}" for v in values])
     return ax
 
@@ -97,6 +102,7 @@ def plot_seed_band(
         (line,) = ax.plot(epochs, values.mean(axis=0), label=f"{name} (mean of {values.shape[0]})")
         if values.shape[0] > 1:
             ax.fill_between(epochs, values.min(axis=0), values.max(axis=0), color=line.get_color(), alpha=0.2)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:

@@ -36,6 +36,12 @@ def test_plain_log_ticks_and_seed_band():
     ax.loglog([25, 50, 100], [1, 2, 4])
     plots.plain_log_ticks(ax, [100, 25, 50, 50])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["25", "50", "100"]
+    ax.set_yscale("log")
+    ax.set_ylim(0.06, 0.5)
+    plots.plain_log_ticks(ax, axis="y")
+    ax.figure.canvas.draw()
+    shown = [t.get_text() for t in ax.get_yticklabels() if 0.06 <= t.get_position()[1] <= 0.5]
+    assert shown == ["0.1", "0.2", "0.5"]
     with pytest.raises(ValueError, match="axis must be 'x' or 'y'"):
         plots.plain_log_ticks(ax, [1], axis="z")
     ax = plots.plot_seed_band({"gru": np.array([[0.1, 0.5], [0.3, 0.7]])}, ylabel="accuracy")
