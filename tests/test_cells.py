@@ -10,7 +10,7 @@ BATCH, TIME, FEATURES = 3, 7, 5
 LENGTHS = np.array([7, 4, 2])
 
 
-def keras_stack(kind: str, *, layers: int, bidirectional: bool, seed: int):
+def keras_stack(kind: str, *, layers: int, bidirectional: bool, seed: int, **options):
     """A functional Keras model (inputs, mask) -> sequences, with random weights and biases."""
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
@@ -18,7 +18,7 @@ def keras_stack(kind: str, *, layers: int, bidirectional: bool, seed: int):
     mask = keras.Input((TIME,), dtype="bool", name="mask")
     x, recurrent = inputs, []
     for units in (4, 3)[:layers]:
-        layer = getattr(keras.layers, kind)(units, return_sequences=True)
+        layer = getattr(keras.layers, kind)(units, return_sequences=True, **options)
         if bidirectional:
             layer = keras.layers.Bidirectional(layer)
         x = layer(x, mask=mask)
@@ -30,12 +30,14 @@ def keras_stack(kind: str, *, layers: int, bidirectional: bool, seed: int):
     return keras.Model([inputs, mask], x), recurrent
 
 
-@pytest.mark.parametrize("kind", ["SimpleRNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("kind", ["SimpleRNN", "LSTM", "GRU", "GRU-cho"])
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
 @pytest.mark.parametrize("layers", [1, 2])
 @pytest.mark.parametrize("masked", [False, True], ids=["nomask", "mask"])
 def test_from_scratch_equals_keras(kind, bidirectional, layers, masked):
-    model, recurrent = keras_stack(kind, layers=layers, bidirectional=bidirectional, seed=layers)
+    options = {"reset_after": False} if kind == "GRU-cho" else {}
+    model, recurrent = keras_stack(kind.removesuffix("-cho"), layers=layers, bidirectional=bidirectional, seed=layers,
+                                   **options)
     x = np.random.default_rng(0).normal(size=(BATCH, TIME, FEATURES)).astype("float32")
     mask = np.arange(TIME)[None, :] < (LENGTHS if masked else np.full(BATCH, TIME))[:, None]
     expected = np.asarray(model([x, mask]))
