@@ -86,6 +86,11 @@ def test_tex_to_mathml_leaves_code_and_escaped_dollars():
     assert converted.count("<math") == 1 and "<mi>y</mi>" in converted
 
 
+def test_tex_that_latex2mathml_cannot_convert_is_named():
+    with pytest.raises(ValueError, match=r"01_alpha, cell 3: latex2mathml left \\lVert unconverted"):
+        build_handout.tex_to_mathml("norm $\\big\\lVert x \\big\\rVert$", where="01_alpha, cell 3")
+
+
 def test_solutions_only_on_request(tmp_path):
     source, output = tmp_path / "run", tmp_path / "handout"
     executed_notebook(source / "01_alpha.ipynb", "01 · Alpha")

@@ -101,6 +101,9 @@ def tex_to_mathml(markdown: str, *, where: str = "markdown", formulas: list[str]
         except Exception as error:  # latex2mathml raises several exception types
             raise ValueError(f"{where}: cannot convert the formula ${tex}$ to MathML ({error})") from error
         mathml = mathml.replace("\n", "")
+        unconverted = re.search(r"\\[A-Za-z]+", mathml)
+        if unconverted:  # latex2mathml passes some commands it does not know through as text
+            raise ValueError(f"{where}: latex2mathml left {unconverted.group(0)} unconverted in ${tex}$")
         if formulas is None:
             return mathml
         formulas.append(mathml)
