@@ -3,7 +3,8 @@
 * :mod:`rnnkit.data` — offline dataset loaders (AAPL, IMDB, UD EWT, GloVe), text utilities,
   synthetic tasks.
 * :mod:`rnnkit.cells` — SimpleRNN / LSTM / GRU cells in pure JAX, weight-compatible with Keras.
-* :mod:`rnnkit.gradients` — BPTT and RTRL by hand, gradient-flow diagnostics.
+* :mod:`rnnkit.gradients` — BPTT, RTRL and truncated BPTT by hand, gradient-flow diagnostics.
+* :mod:`rnnkit.attention` — dot-product and additive attention (score, softmax, context) in pure JAX.
 * :mod:`rnnkit.models` — Keras model builders (uncompiled).
 * :mod:`rnnkit.decoding` — greedy, sampling (temperature, top-k) and beam search over a step function.
 * :mod:`rnnkit.batching` — length-bucketed batches (less padding, fewer wasted steps).
@@ -29,7 +30,7 @@ from rnnkit.profiles import resolve_profile  # noqa: E402
 
 __version__ = "0.1.0"
 _LAZY_MODULES = (
-    "batching", "cells", "decoding", "experiments", "gradients", "metrics", "models", "plots", "results", "tagging", "training",
+    "attention", "batching", "cells", "decoding", "experiments", "gradients", "metrics", "models", "plots", "results", "tagging", "training",
 )
 __all__ = ["__version__", "data", "resolve_profile", *_LAZY_MODULES]
 

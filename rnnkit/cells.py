@@ -9,8 +9,11 @@ axis in Keras' order.
 * SimpleRNN:  ``z_t = U h_{t-1} + W x_t + b``,  ``h_t = tanh(z_t)``
 * Residual:   ``h_t = h_{t-1} + tanh(U h_{t-1} + W x_t + b)``
 * LSTM (gates i, f, c, o):  ``c_t = f ⊙ c_{t-1} + i ⊙ tanh(z_c)``,  ``h_t = o ⊙ tanh(c_t)``
-* GRU (gates z, r, h; Keras' ``reset_after=True``):
+* GRU, Keras' default ``reset_after=True`` (gates z, r, h; two bias vectors):
   ``h̃_t = tanh(W_h x_t + b_h + r ⊙ (U_h h_{t-1} + b'_h))``,  ``h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃_t``
+* GRU as Cho et al. (2014) wrote it, Keras' ``reset_after=False`` (one bias vector): the reset
+  gate scales the state *before* the recurrent product,
+  ``h̃_t = tanh(W_h x_t + U_h (r ⊙ h_{t-1}) + b_h)``, same ``z``, ``r`` and update.
 
 Keras is only touched by :func:`from_keras`, which reads a built layer's weights.
 """
@@ -29,10 +32,12 @@ __all__ = [
     "RecurrentLayer",
     "cell_spec",
     "from_keras",
+    "gru_cho_step",
     "gru_step",
     "init_params",
     "initial_state",
     "lstm_step",
+    "parameter_count",
     "residual_rnn_step",
     "run_layer",
     "run_layers",
@@ -77,12 +82,26 @@ def gru_step(params: Params, state: State, x: jax.Array) -> State:
     return (z * h + (1.0 - z) * candidate,)
 
 
+def gru_cho_step(params: Params, state: State, x: jax.Array) -> State:
+    """Cho et al. (2014): the reset gate multiplies ``h_{t-1}`` *before* ``U_h`` (Keras'
+    ``GRU(reset_after=False)``). ``state = (h,)``; gates z, r, h; ``b: (3 units,)``."""
+    (h,) = state
+    units = h.shape[-1]
+    x_z, x_r, x_h = jnp.split(x @ params["W"] + params["b"], 3, axis=-1)
+    U_z, U_r, U_h = params["U"][:, :units], params["U"][:, units : 2 * units], params["U"][:, 2 * units :]
+    z = jax.nn.sigmoid(x_z + h @ U_z)
+    r = jax.nn.sigmoid(x_r + h @ U_r)
+    candidate = jnp.tanh(x_h + (r * h) @ U_h)
+    return (z * h + (1.0 - z) * candidate,)
+
+
 #: cell name -> (step function, number of gates, number of state tensors)
 CELLS: dict[str, tuple[Callable[[Params, State, jax.Array], State], int, int]] = {
     "simple_rnn": (simple_rnn_step, 1, 1),
     "residual_rnn": (residual_rnn_step, 1, 1),
     "lstm": (lstm_step, 4, 2),
     "gru": (gru_step, 3, 1),
+    "gru_cho": (gru_cho_step, 3, 1),
 }
 
 
@@ -91,6 +110,18 @@ def cell_spec(name: str):
     if name not in CELLS:
         raise ValueError(f"cell must be one of {sorted(CELLS)}, got {name!r}")
     return CELLS[name]
+
+
+def parameter_count(cell: str, features: int, units: int) -> int:
+    """Weights of one layer with ``d = features`` inputs and ``n = units``: each gate has ``W``
+    (``d·n``), ``U`` (``n·n``) and a bias (``n``); Keras' GRU has a second, recurrent bias.
+
+    SimpleRNN ``n(d + n + 1)``, LSTM ``4n(d + n + 1)``, GRU (``reset_after``) ``3n(d + n + 2)``,
+    Cho GRU ``3n(d + n + 1)``.
+    """
+    _, gates, _ = cell_spec(cell)
+    biases = 2 if cell == "gru" else 1
+    return gates * units * (features + units + biases)
 
 
 def initial_state(cell: str, batch: int, units: int, dtype=jnp.float32) -> State:
@@ -113,7 +144,7 @@ def init_params(cell: str, features: int, units: int, *, seed: int, spectral_rad
             q = q * (spectral_radius / jnp.max(jnp.abs(jnp.linalg.eigvals(q))).real)
         blocks.append(q)
     U = jnp.concatenate(blocks, axis=1)
-    b = jnp.zeros((2, units * gates)) if cell == "gru" else jnp.zeros((units * gates,))
+    b = jnp.zeros((2, units * gates)) if cell == "gru" else jnp.zeros((units * gates,))  # gru: input, recurrent
     if cell == "lstm":
         b = b.at[units : 2 * units].set(1.0)
     return {"W": W, "U": U, "b": b}
@@ -206,20 +237,20 @@ def _params_from_keras(layer) -> tuple[str, Params]:
     kind = type(layer).__name__
     if kind not in _KERAS_CELLS:
         raise ValueError(f"expected a keras SimpleRNN, LSTM or GRU layer, got {kind}")
-    if kind == "GRU" and not layer.cell.reset_after:
-        raise ValueError("only GRU(reset_after=True), Keras' default, is supported")
     if not layer.cell.use_bias:
         raise ValueError(f"{layer.name}: layers without bias are not supported")
     activation = getattr(layer.cell.activation, "__name__", "")
     if activation != "tanh":
         raise ValueError(f"{layer.name}: only the default tanh activation is supported, got {activation!r}")
     W, U, b = (jnp.asarray(np.asarray(w)) for w in layer.get_weights())
-    return _KERAS_CELLS[kind], {"W": W, "U": U, "b": b}
+    cell = "gru_cho" if kind == "GRU" and not layer.cell.reset_after else _KERAS_CELLS[kind]
+    return cell, {"W": W, "U": U, "b": b}
 
 
 def from_keras(layer) -> RecurrentLayer:
     """Copy the weights of a built ``keras.layers.SimpleRNN/LSTM/GRU`` (or a ``Bidirectional``
-    wrapper around one) into a :class:`RecurrentLayer`."""
+    wrapper around one) into a :class:`RecurrentLayer`. A ``GRU(reset_after=False)`` becomes the
+    ``"gru_cho"`` cell, the default ``reset_after=True`` the ``"gru"`` cell."""
     if type(layer).__name__ == "Bidirectional":
         if layer.merge_mode != "concat":
             raise ValueError(f"{layer.name}: only merge_mode='concat' is supported, got {layer.merge_mode!r}")

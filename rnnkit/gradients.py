@@ -28,8 +28,11 @@ from rnnkit.cells import cell_spec, initial_state
 
 __all__ = [
     "bptt_gradients",
+    "step_jacobians",
+    "truncated_sequence_loss",
     "gradient_cost",
     "rtrl_gradients",
+    "rtrl_sensitivities",
     "sequence_loss",
     "simple_rnn_states",
     "state_gradient_norms",
@@ -38,15 +41,45 @@ __all__ = [
 Params = dict[str, jax.Array]
 
 
-def simple_rnn_states(params: Params, x: jax.Array) -> jax.Array:
-    """``x: (T, d)`` -> ``h: (T, n)`` for ``params = {W: (d, n), U: (n, n), b: (n,)}``."""
+def simple_rnn_states(params: Params, x: jax.Array, h0: jax.Array | None = None) -> jax.Array:
+    """``x: (T, d)`` -> ``h: (T, n)`` for ``params = {W: (d, n), U: (n, n), b: (n,)}``, starting
+    from ``h0: (n,)`` (default zeros)."""
 
     def step(h, x_t):
         h = jnp.tanh(x_t @ params["W"] + h @ params["U"] + params["b"])
         return h, h
 
-    _, hs = jax.lax.scan(step, jnp.zeros(params["U"].shape[0], x.dtype), x)
+    _, hs = jax.lax.scan(step, jnp.zeros(params["U"].shape[0], x.dtype) if h0 is None else h0, x)
     return hs
+
+
+def step_jacobians(params: Params, x: jax.Array, h0: jax.Array | None = None) -> jax.Array:
+    """``J_t = dh_t/dh_{t-1} = diag(1 - h_t^2) U^T`` for every step: ``(T, n, n)``.
+
+    The chain rule makes ``dh_T/dh_k = J_T J_{T-1} ... J_{k+1}``, so
+    ``||dh_T/dh_k|| <= prod_t ||diag(1 - h_t^2)|| ||U|| <= ||U||^{T-k}`` (spectral norms).
+    """
+    hs = simple_rnn_states(params, x, h0)
+    return (1.0 - hs**2)[:, :, None] * params["U"].T[None]
+
+
+def truncated_sequence_loss(params: Params, V: jax.Array, x: jax.Array, y: jax.Array, *, window: int) -> jax.Array:
+    """:func:`sequence_loss` whose gradient is truncated BPTT: the state is cut from the graph
+    (``stop_gradient``) every ``window`` steps, so no gradient flows further back than the start of
+    its chunk (what training on consecutive chunks with a carried-over state computes).
+    ``window >= T`` gives the full gradient."""
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+
+    def step(carry, inputs):
+        h, t = carry
+        x_t = inputs
+        h = jnp.where(t % window == 0, jax.lax.stop_gradient(h), h)
+        h = jnp.tanh(x_t @ params["W"] + h @ params["U"] + params["b"])
+        return (h, t + 1), h
+
+    _, hs = jax.lax.scan(step, (jnp.zeros(params["U"].shape[0], x.dtype), 0), x)
+    return 0.5 * jnp.sum((hs @ V - y) ** 2)
 
 
 def sequence_loss(params: Params, V: jax.Array, x: jax.Array, y: jax.Array) -> jax.Array:
@@ -71,9 +104,8 @@ def bptt_gradients(params: Params, V: jax.Array, x: jax.Array, y: jax.Array) -> 
     return {"W": x.T @ deltas, "U": h_prev.T @ deltas, "b": deltas.sum(axis=0)}
 
 
-@jax.jit
-def rtrl_gradients(params: Params, V: jax.Array, x: jax.Array, y: jax.Array) -> Params:
-    """The same gradients by real-time recurrent learning: sensitivities carried forward (eq. 8)."""
+def _rtrl(params: Params, V: jax.Array, x: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """RTRL's forward pass: the flat gradient ``(n_params,)`` and every ``P_t``: ``(T, n, n_params)``."""
     W, U, b = params["W"], params["U"], params["b"]
     d, n = W.shape
     eye = jnp.eye(n, dtype=x.dtype)
@@ -94,11 +126,35 @@ def rtrl_gradients(params: Params, V: jax.Array, x: jax.Array, y: jax.Array) -> 
         )
         P = (1.0 - h**2)[:, None] * (immediate + U.T @ P_prev)  # (n, n_params)
         grad = grad + ((h @ V - y_t) @ V.T) @ P
-        return (h, P, grad), None
+        return (h, P, grad), P
 
     start = (jnp.zeros(n, x.dtype), jnp.zeros((n, n_params), x.dtype), jnp.zeros(n_params, x.dtype))
-    (_, _, grad), _ = jax.lax.scan(forward, start, (x, y))
-    return {"W": grad[: d * n].reshape(d, n), "U": grad[d * n : d * n + n * n].reshape(n, n), "b": grad[d * n + n * n :]}
+    (_, _, grad), sensitivities = jax.lax.scan(forward, start, (x, y))
+    return grad, sensitivities
+
+
+def _unflatten(flat: jax.Array, d: int, n: int) -> Params:
+    """``(..., d·n + n·n + n)`` -> ``{W: (..., d, n), U: (..., n, n), b: (..., n)}``."""
+    lead = flat.shape[:-1]
+    return {"W": flat[..., : d * n].reshape(*lead, d, n), "U": flat[..., d * n : d * n + n * n].reshape(*lead, n, n),
+            "b": flat[..., d * n + n * n :]}
+
+
+@jax.jit
+def rtrl_gradients(params: Params, V: jax.Array, x: jax.Array, y: jax.Array) -> Params:
+    """The same gradients by real-time recurrent learning: sensitivities carried forward (eq. 8)."""
+    d, n = params["W"].shape
+    grad, _ = _rtrl(params, V, x, y)
+    return _unflatten(grad, d, n)
+
+
+@jax.jit
+def rtrl_sensitivities(params: Params, x: jax.Array) -> Params:
+    """The ``P_t = dh_t/dtheta`` RTRL carries, for every step: ``{W: (T, n, d, n), U: (T, n, n, n),
+    b: (T, n, n)}`` (axis 1 is the component of ``h_t``)."""
+    d, n = params["W"].shape
+    _, sensitivities = _rtrl(params, jnp.zeros((n, 1), x.dtype), x, jnp.zeros((x.shape[0], 1), x.dtype))
+    return _unflatten(sensitivities, d, n)
 
 
 def state_gradient_norms(cell: str, params: Params, x: jax.Array, *, seed: int = 0) -> np.ndarray:

@@ -10,7 +10,7 @@ BATCH, TIME, FEATURES = 3, 7, 5
 LENGTHS = np.array([7, 4, 2])
 
 
-def keras_stack(kind: str, *, layers: int, bidirectional: bool, seed: int):
+def keras_stack(kind: str, *, layers: int, bidirectional: bool, seed: int, **options):
     """A functional Keras model (inputs, mask) -> sequences, with random weights and biases."""
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
@@ -18,7 +18,7 @@ def keras_stack(kind: str, *, layers: int, bidirectional: bool, seed: int):
     mask = keras.Input((TIME,), dtype="bool", name="mask")
     x, recurrent = inputs, []
     for units in (4, 3)[:layers]:
-        layer = getattr(keras.layers, kind)(units, return_sequences=True)
+        layer = getattr(keras.layers, kind)(units, return_sequences=True, **options)
         if bidirectional:
             layer = keras.layers.Bidirectional(layer)
         x = layer(x, mask=mask)
@@ -30,12 +30,14 @@ def keras_stack(kind: str, *, layers: int, bidirectional: bool, seed: int):
     return keras.Model([inputs, mask], x), recurrent
 
 
-@pytest.mark.parametrize("kind", ["SimpleRNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("kind", ["SimpleRNN", "LSTM", "GRU", "GRU-cho"])
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
 @pytest.mark.parametrize("layers", [1, 2])
 @pytest.mark.parametrize("masked", [False, True], ids=["nomask", "mask"])
 def test_from_scratch_equals_keras(kind, bidirectional, layers, masked):
-    model, recurrent = keras_stack(kind, layers=layers, bidirectional=bidirectional, seed=layers)
+    options = {"reset_after": False} if kind == "GRU-cho" else {}
+    model, recurrent = keras_stack(kind.removesuffix("-cho"), layers=layers, bidirectional=bidirectional, seed=layers,
+                                   **options)
     x = np.random.default_rng(0).normal(size=(BATCH, TIME, FEATURES)).astype("float32")
     mask = np.arange(TIME)[None, :] < (LENGTHS if masked else np.full(BATCH, TIME))[:, None]
     expected = np.asarray(model([x, mask]))
@@ -80,9 +82,45 @@ def test_init_params_spectral_radius_and_forget_bias():
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="cell must be one of"):
         cells.init_params("rnn", 3, 4, seed=0)
-    with pytest.raises(ValueError, match="only GRU\\(reset_after=True\\)"):
-        layer = keras.layers.GRU(2, reset_after=False)
-        layer.build((None, 3, 2))
-        cells.from_keras(layer)
     with pytest.raises(ValueError, match="expected a keras SimpleRNN, LSTM or GRU layer, got Dense"):
         cells.from_keras(keras.layers.Dense(2))
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_both_gru_forms_equal_keras(reset_after):
+    keras.utils.set_random_seed(3)
+    layer = keras.layers.GRU(4, return_sequences=True, reset_after=reset_after,
+                             bias_initializer=keras.initializers.RandomNormal(stddev=0.5))
+    x = np.random.default_rng(2).normal(size=(2, 6, 3)).astype("float32")
+    expected = np.asarray(layer(x))
+    spec = cells.from_keras(layer)
+    assert spec.cell == ("gru" if reset_after else "gru_cho")
+    assert spec.params["b"].shape == ((2, 12) if reset_after else (12,))
+    np.testing.assert_allclose(cells.run_layer(spec, jnp.asarray(x)), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_cho_gru_differs_from_reset_after_on_the_same_weights():
+    """Same W, U and input bias (recurrent bias 0): the two forms differ only in where r is applied."""
+    params = cells.init_params("gru", 3, 5, seed=0)
+    params["U"] = 2.0 * params["U"]
+    cho = {"W": params["W"], "U": params["U"], "b": params["b"][0]}
+    x = jax.random.normal(jax.random.key(1), (4, 3))
+    h = jax.random.normal(jax.random.key(2), (4, 5))
+    (after,) = cells.gru_step(params, (h,), x)
+    (before,) = cells.gru_cho_step(cho, (h,), x)
+    assert float(jnp.abs(after - before).max()) > 1e-2
+    # with the reset gate fully open (r = 1) the two forms coincide
+    open_gate = {k: v for k, v in params.items()}
+    open_gate["b"] = params["b"].at[0, 5:10].set(50.0)
+    (after,) = cells.gru_step(open_gate, (h,), x)
+    (before,) = cells.gru_cho_step({"W": params["W"], "U": params["U"], "b": open_gate["b"][0]}, (h,), x)
+    np.testing.assert_allclose(after, before, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind,cell,extra", [("SimpleRNN", "simple_rnn", {}), ("LSTM", "lstm", {}),
+                                              ("GRU", "gru", {}), ("GRU", "gru_cho", {"reset_after": False})])
+@pytest.mark.parametrize("features,units", [(1, 1), (5, 16), (7, 3)])
+def test_parameter_count_formula_equals_keras(kind, cell, extra, features, units):
+    layer = getattr(keras.layers, kind)(units, **extra)
+    layer.build((None, 4, features))
+    assert cells.parameter_count(cell, features, units) == layer.count_params()

@@ -62,3 +62,43 @@ def test_state_gradient_norms_rejects_unknown_cell():
     params = cells.init_params("simple_rnn", 3, 4, seed=0)
     with pytest.raises(ValueError, match="cell must be one of"):
         gradients.state_gradient_norms("rnn", params, jnp.zeros((1, 5, 3)))
+
+
+def test_step_jacobians_chain_to_jax_jacobian_and_obey_the_bound():
+    with jax.enable_x64(True):
+        params, _, x, _ = problem(0, T=12, n=5)
+        k = 4
+        hs = gradients.simple_rnn_states(params, x)
+        product = jnp.eye(5)
+        for J in gradients.step_jacobians(params, x[k:], hs[k - 1]):
+            product = J @ product
+        expected = jax.jacobian(lambda h: gradients.simple_rnn_states(params, x[k:], h)[-1])(hs[k - 1])
+        np.testing.assert_allclose(product, expected, rtol=1e-10, atol=1e-12)
+        bound = float(jnp.linalg.norm(params["U"], 2)) ** (12 - k)
+        assert 0 < float(jnp.linalg.norm(expected, 2)) <= bound
+
+
+def test_truncated_bptt_equals_full_gradient_only_for_a_long_window():
+    with jax.enable_x64(True):
+        params, V, x, y = problem(1, T=12)
+        full = jax.grad(gradients.sequence_loss)(params, V, x, y)
+        whole = jax.grad(gradients.truncated_sequence_loss)(params, V, x, y, window=12)
+        short = jax.grad(gradients.truncated_sequence_loss)(params, V, x, y, window=3)
+        for name in ("W", "U", "b"):
+            np.testing.assert_allclose(whole[name], full[name], rtol=1e-12, atol=1e-12)
+        assert float(jnp.abs(short["U"] - full["U"]).max()) > 1e-3
+        # the loss itself is not changed by truncation
+        assert float(gradients.truncated_sequence_loss(params, V, x, y, window=3)) == pytest.approx(
+            float(gradients.sequence_loss(params, V, x, y)))
+        with pytest.raises(ValueError, match="window must be >= 1"):
+            gradients.truncated_sequence_loss(params, V, x, y, window=0)
+
+
+def test_rtrl_sensitivities_equal_forward_mode_jacobians():
+    with jax.enable_x64(True):
+        params, _, x, _ = problem(2, T=6, d=2, n=3)
+        P = gradients.rtrl_sensitivities(params, x)
+        expected = jax.jacfwd(lambda p: gradients.simple_rnn_states(p, x))(params)  # (T, n, *param shape)
+        for name in ("W", "U", "b"):
+            assert P[name].shape == expected[name].shape
+            np.testing.assert_allclose(P[name], expected[name], rtol=1e-10, atol=1e-12)

@@ -61,6 +61,36 @@ def test_handout_pages_index_and_results(tmp_path):
     assert not (output / "01_alpha_solutions.html").exists()
 
 
+def test_tex_becomes_mathml_and_pages_load_nothing_from_the_network(tmp_path):
+    source, output = tmp_path / "run", tmp_path / "handout"
+    executed_notebook(source / "01_alpha.ipynb", "01 · Alpha")
+    notebook = nbformat.read(source / "01_alpha.ipynb", as_version=4)
+    notebook.cells.append(nbformat.v4.new_markdown_cell(
+        "Square: $x^2$. Sum: $$\\sum_{t=1}^{T} \\ell_t$$ Code keeps `$HOME`.\n\n| a | b |\n|---|---|\n| $h_t$ | 1 |"))
+    nbformat.write(notebook, source / "01_alpha.ipynb")
+    build_handout.build(source, output)
+    page = (output / "01_alpha.html").read_text(encoding="utf-8")
+    inline = re.search(r'<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">(.*?)</math>', page)
+    assert inline and "<msup><mi>x</mi><mn>2</mn></msup>" in inline.group(1)
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">' in page and "&#x02211;" in page
+    assert re.search(r"<td[^>]*><math[^>]*>.*?<msub><mi>h</mi><mi>t</mi></msub>", page)  # math inside a table cell
+    assert "<code>$HOME</code>" in page and "$x^2$" not in page
+    assert "<script" not in page.lower()  # no MathJax, require.js or mermaid from a CDN
+    assert not re.search(r'(?:src|href)="https?://', page), "the page loads something from the network"
+
+
+def test_tex_to_mathml_leaves_code_and_escaped_dollars():
+    text = "a `$x$` b \\$ c $y$ d\n```\n$z$\n```"
+    converted = build_handout.tex_to_mathml(text)
+    assert "`$x$`" in converted and "\\$ c" in converted and "```\n$z$\n```" in converted
+    assert converted.count("<math") == 1 and "<mi>y</mi>" in converted
+
+
+def test_tex_that_latex2mathml_cannot_convert_is_named():
+    with pytest.raises(ValueError, match=r"01_alpha, cell 3: latex2mathml left \\lVert unconverted"):
+        build_handout.tex_to_mathml("norm $\\big\\lVert x \\big\\rVert$", where="01_alpha, cell 3")
+
+
 def test_solutions_only_on_request(tmp_path):
     source, output = tmp_path / "run", tmp_path / "handout"
     executed_notebook(source / "01_alpha.ipynb", "01 · Alpha")
@@ -97,6 +127,12 @@ def test_handout_from_a_real_quick_run(tmp_path):
         assert "data:image/png;base64," in page, f"{stem}: no embedded figure"
         assert "Traceback (most recent call last)" not in page
         assert not re.search(r'<img[^>]+src="(?!data:)', page), f"{stem}: an image is not embedded"
+        assert "<script" not in page and not re.search(r'(?:src|href)="https?://', page), f"{stem}: needs the network"
+        markdown = [cell.source for cell in nbformat.read(REPO / "notebooks" / notebook, as_version=4).cells
+                    if cell.cell_type == "markdown"]
+        has_tex = any(build_handout.MATH.search(part) for text in markdown
+                      for part in build_handout.CODE.split(text)[::2])
+        assert not has_tex or "<math" in page, f"{stem}: has TeX but no MathML"
     for link in index_links(tmp_path / "handout" / "index.html"):
         assert (tmp_path / "handout" / link).is_file(), link
     index = (tmp_path / "handout" / "index.html").read_text(encoding="utf-8")

@@ -5,7 +5,9 @@
 ``--source`` holds the executed notebooks of the last ``make run-all`` together with
 ``timings.json`` and each notebook's headline figures (``NN_name.json``, written by
 ``rnnkit.results.save_headline``). Pages embed their figures (PNG data URIs) and styles, so the
-handout reads with no network. Solutions are left out unless ``--solutions`` is given; they are
+handout reads with no network: TeX in Markdown cells (``$...$``, ``$$...$$``) is converted to
+MathML at build time (latex2mathml), which browsers render natively, and the pages carry no
+scripts (nbconvert's template would load MathJax, require.js and mermaid from a CDN). Solutions are left out unless ``--solutions`` is given; they are
 taken from ``<source>/solutions/`` if executed there, else from the committed outputs in
 ``notebooks/solutions/``.
 """
@@ -13,6 +15,7 @@ taken from ``<source>/solutions/`` if executed there, else from the committed ou
 from __future__ import annotations
 
 import argparse
+import copy
 import html
 import json
 import re
@@ -20,6 +23,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+from latex2mathml.converter import convert as latex_to_mathml
 from nbconvert import HTMLExporter
 
 REPO = Path(__file__).resolve().parent.parent
@@ -72,9 +76,55 @@ def error_outputs(notebook: nbformat.NotebookNode) -> list[str]:
             for output in cell.get("outputs", []) if output.get("output_type") == "error"]
 
 
+#: Code (fenced blocks, inline spans) is left alone: a ``$`` there is not math.
+CODE = re.compile(r"(```.*?```|~~~.*?~~~|`[^`\n]*`)", re.S)
+#: ``$$display$$`` or ``$inline$``, by pandoc's rules: not ``\$``; an inline formula has no space just inside its
+#: ``$`` signs, and its closing ``$`` is not followed by a digit.
+MATH = re.compile(r"(?<!\\)\$\$(.+?)\$\$|(?<![\\$])\$(?![\s$])(.+?)(?<![\\\s])\$(?!\d)", re.S)
+SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>\s*", re.S | re.I)
+
+
+def tex_to_mathml(markdown: str, *, where: str = "markdown", formulas: list[str] | None = None) -> str:
+    """Replace every TeX formula of a Markdown text by MathML (``display="block"`` for ``$$``).
+
+    With ``formulas`` given, each formula becomes a placeholder ``MATHMLFORMULA<i>END`` instead and
+    its MathML is appended to the list: the Markdown renderer then cannot break the MathML apart
+    (nbconvert re-parses inline HTML tag by tag); :func:`export_page` puts it back afterwards.
+    Raises ``ValueError`` naming ``where`` and the formula when latex2mathml cannot convert it.
+    """
+
+    def convert(match: re.Match) -> str:
+        display, inline = match.group(1), match.group(2)
+        tex = display if display is not None else inline
+        try:
+            mathml = latex_to_mathml(tex.strip(), display="block" if display is not None else "inline")
+        except Exception as error:  # latex2mathml raises several exception types
+            raise ValueError(f"{where}: cannot convert the formula ${tex}$ to MathML ({error})") from error
+        mathml = mathml.replace("\n", "")
+        unconverted = re.search(r"\\[A-Za-z]+", mathml)
+        if unconverted:  # latex2mathml passes some commands it does not know through as text
+            raise ValueError(f"{where}: latex2mathml left {unconverted.group(0)} unconverted in ${tex}$")
+        if formulas is None:
+            return mathml
+        formulas.append(mathml)
+        return f"MATHMLFORMULA{len(formulas) - 1}END"
+
+    parts = CODE.split(markdown)
+    return "".join(part if index % 2 else MATH.sub(convert, part) for index, part in enumerate(parts))
+
+
+PLACEHOLDER = re.compile(r"MATHMLFORMULA(\d+)END")
+
+
 def export_page(notebook: nbformat.NotebookNode, title: str) -> str:
+    notebook, formulas = copy.deepcopy(notebook), []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "markdown":
+            cell.source = tex_to_mathml(cell.source, where=f"{title}, cell {index}", formulas=formulas)
     exporter = HTMLExporter(template_name="lab", embed_images=True)
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
+    body = PLACEHOLDER.sub(lambda match: formulas[int(match.group(1))], body)
+    body = SCRIPT.sub("", body)  # MathJax, require.js, mermaid: CDN scripts a static, offline page does not need
     nav = (f'<nav class="handout"><a href="index.html">&larr; Course index</a> &middot; '
            f"{html.escape(title)}</nav>")
     return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + nav, body, count=1)
