@@ -242,6 +242,11 @@ def _params_from_keras(layer) -> tuple[str, Params]:
     activation = getattr(layer.cell.activation, "__name__", "")
     if activation != "tanh":
         raise ValueError(f"{layer.name}: only the default tanh activation is supported, got {activation!r}")
+    if kind != "SimpleRNN":  # the gates: cells.py computes them with the logistic sigmoid, as Keras' default
+        gate = getattr(layer.cell.recurrent_activation, "__name__", "")
+        if gate != "sigmoid":
+            raise ValueError(f"{layer.name}: only the default sigmoid recurrent_activation is supported, got {gate!r} "
+                             "(copying the weights would silently compute other gates)")
     W, U, b = (jnp.asarray(np.asarray(w)) for w in layer.get_weights())
     cell = "gru_cho" if kind == "GRU" and not layer.cell.reset_after else _KERAS_CELLS[kind]
     return cell, {"W": W, "U": U, "b": b}

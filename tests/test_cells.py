@@ -124,3 +124,14 @@ def test_parameter_count_formula_equals_keras(kind, cell, extra, features, units
     layer = getattr(keras.layers, kind)(units, **extra)
     layer.build((None, 4, features))
     assert cells.parameter_count(cell, features, units) == layer.count_params()
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_from_keras_refuses_a_non_default_recurrent_activation(kind):
+    layer = getattr(keras.layers, kind)(4, recurrent_activation="hard_sigmoid")
+    layer.build((None, 3, 2))
+    with pytest.raises(ValueError, match="only the default sigmoid recurrent_activation is supported, got 'hard_sigmoid'"):
+        cells.from_keras(layer)
+    default = getattr(keras.layers, kind)(4)
+    default.build((None, 3, 2))
+    assert cells.from_keras(default).params["W"].shape == (2, 4 * (4 if kind == "LSTM" else 3))
