@@ -112,7 +112,8 @@ def build_many_to_one(
     return keras.Model(inputs, prediction, name=f"{cell}_many_to_one")
 
 
-def _embedding(vocab_size: int, embedding_dim: int, embeddings: np.ndarray | None, trainable: bool, name: str):
+def _embedding(vocab_size: int, embedding_dim: int, embeddings: np.ndarray | None, trainable: bool, name: str,
+               mask_zero: bool = True):
     if vocab_size < 2:
         raise ValueError(f"vocab_size must be >= 2 (padding + one token), got {vocab_size}")
     if embeddings is not None:
@@ -121,7 +122,7 @@ def _embedding(vocab_size: int, embedding_dim: int, embeddings: np.ndarray | Non
             raise ValueError(f"embeddings has {embeddings.shape[0]} rows, vocab_size is {vocab_size}")
         embedding_dim = embeddings.shape[1]
     return keras.layers.Embedding(
-        vocab_size, embedding_dim, mask_zero=True, trainable=trainable, name=name,
+        vocab_size, embedding_dim, mask_zero=mask_zero, trainable=trainable, name=name,
         embeddings_initializer=(keras.initializers.Constant(embeddings) if embeddings is not None else "uniform"),
     )
 
@@ -138,15 +139,19 @@ def build_text_classifier(
     embeddings: np.ndarray | None = None,
     trainable_embeddings: bool = True,
     dropout: float = 0.0,
+    mask_zero: bool = True,
 ) -> keras.Model:
     """Binary text classifier: ``Embedding(mask_zero=True)`` -> recurrent stack -> pooling -> sigmoid.
 
     ``tokens: (batch, time) int32`` (0 = padding, ignored everywhere through the mask) ->
     ``probability: (batch, 1)`` of the positive class. ``embeddings``: an optional
     ``(vocab_size, dim)`` initial matrix (e.g. GloVe), frozen unless ``trainable_embeddings``.
+    ``mask_zero=False`` builds the same network without the mask: padding then runs through the
+    recurrent layers and enters the mean (the unmasked models of the original report).
     """
     tokens = keras.Input((None,), dtype="int32", name="tokens")
-    embedded = _embedding(vocab_size, embedding_dim, embeddings, trainable_embeddings, "embedding")(tokens)
+    embedded = _embedding(vocab_size, embedding_dim, embeddings, trainable_embeddings, "embedding",
+                          mask_zero=mask_zero)(tokens)
     if dropout:
         embedded = keras.layers.Dropout(dropout, name="embedding_dropout")(embedded)
     pooled = _pool(embedded, pooling, cell, units, layers, bidirectional, dropout)
