@@ -35,9 +35,10 @@ unit-test: $(STAMP) ## Unit tests only
 	$(PY) -m pytest tests
 
 notebook-test: $(STAMP) ## Run all notebooks and solutions in the quick profile under nbval
-	RNNKIT_PROFILE=quick $(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
-		--nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=900 \
-		$(NOTEBOOKS) $(SOLUTION_NOTEBOOKS)
+	rm -rf build/nbval
+	$(PY) tools/run_notebooks.py --prepare-only --profile quick --output-dir build/nbval $(NOTEBOOKS) $(SOLUTION_NOTEBOOKS)
+	$(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
+		--nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=900 build/nbval
 
 handout-test: $(STAMP) ## Execute the notebooks (quick) into build/quick, build a handout from them and check it
 	$(PY) tools/run_notebooks.py --profile quick --output-dir build/quick $(NOTEBOOKS)
@@ -49,7 +50,7 @@ handout: $(STAMP) ## HTML pages + index from the last run-all into build/handout
 run-all: $(STAMP) ## Execute every notebook headless into build/notebooks/ (PROFILE=quick|full)
 	$(PY) tools/run_notebooks.py --profile $(PROFILE) --output-dir build/notebooks $(NOTEBOOKS)
 
-outputs: $(STAMP) ## Re-run notebooks in the full profile and commit-ready clean their outputs in place
+outputs: $(STAMP) ## Re-run notebooks (full profile, empty result cache) and commit-ready clean their outputs in place
 	$(PY) tools/run_notebooks.py --profile full --in-place $(or $(NB),$(NOTEBOOKS) $(SOLUTION_NOTEBOOKS))
 
 $(BENCH_STAMP): $(STAMP) bench/requirements.txt

@@ -1,8 +1,11 @@
-"""Run profiles shared by every notebook: ``quick`` (tests, CI, a first look) and ``full``."""
+"""Run profiles shared by every notebook: ``quick`` (tests, CI, a first look) and ``full``.
+
+The notebook's ``PROFILE`` parameter is the one source of truth: papermill sets it with
+``-p PROFILE quick`` (``make run-all PROFILE=quick``, and ``make test``, which prepares papermill
+copies for nbval). No environment variable overrides it.
+"""
 
 from __future__ import annotations
-
-import os
 
 __all__ = ["PROFILES", "resolve_profile"]
 
@@ -10,9 +13,7 @@ PROFILES = ("quick", "full")
 
 
 def resolve_profile(profile: str) -> str:
-    """The profile to run: ``$RNNKIT_PROFILE`` when set (how ``make test`` asks for ``quick``),
-    otherwise the notebook's own ``PROFILE`` parameter. Anything else raises ``ValueError``."""
-    chosen = os.environ.get("RNNKIT_PROFILE") or profile
-    if chosen not in PROFILES:
-        raise ValueError(f"PROFILE must be one of {PROFILES}, got {chosen!r}")
-    return chosen
+    """``profile`` itself, checked: anything but ``"quick"`` or ``"full"`` raises ``ValueError``."""
+    if profile not in PROFILES:
+        raise ValueError(f"PROFILE must be one of {PROFILES}, got {profile!r}")
+    return profile

@@ -1,6 +1,5 @@
-"""Shared test set-up: Keras on JAX before anything imports keras; quick profile."""
+"""Shared test set-up: Keras on JAX before anything imports keras."""
 
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
-os.environ.setdefault("RNNKIT_PROFILE", "quick")

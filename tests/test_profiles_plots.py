@@ -8,14 +8,12 @@ import pytest  # noqa: E402
 from rnnkit import plots, resolve_profile  # noqa: E402
 
 
-def test_resolve_profile_env_overrides(monkeypatch):
-    monkeypatch.delenv("RNNKIT_PROFILE", raising=False)
+def test_resolve_profile_is_the_parameter_and_ignores_the_environment(monkeypatch):
+    monkeypatch.setenv("RNNKIT_PROFILE", "quick")  # the old override: no longer read
     assert resolve_profile("full") == "full"
-    monkeypatch.setenv("RNNKIT_PROFILE", "quick")
-    assert resolve_profile("full") == "quick"
-    monkeypatch.setenv("RNNKIT_PROFILE", "fast")
-    with pytest.raises(ValueError, match="PROFILE must be one of \\('quick', 'full'\\), got 'fast'"):
-        resolve_profile("full")
+    assert resolve_profile("quick") == "quick"
+    with pytest.raises(ValueError, match="PROFILE must be one of"):
+        resolve_profile("fast")
 
 
 def test_plot_curves_and_heatmap():

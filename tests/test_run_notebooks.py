@@ -45,3 +45,31 @@ def test_runner_stops_at_first_failure_naming_notebook_and_cell(tmp_path, monkey
     assert "cell 3 of the executed copy" in message
     assert "starting \"raise ValueError('broken data')\"" in message
     assert not (tmp_path / "out" / "03_never.ipynb").exists()
+
+
+def test_prepare_only_injects_the_profile_and_keeps_committed_outputs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notebooks" / "solutions").mkdir(parents=True)
+    source = write_notebook(tmp_path / "notebooks" / "solutions" / "01_x.ipynb", 'PROFILE = "full"', "print(1)")
+    committed = nbformat.read(source, as_version=4)
+    committed.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    nbformat.write(committed, source)
+    assert run_notebooks.main(["--prepare-only", "--profile", "quick", "--output-dir", "prepared",
+                               "notebooks/solutions/01_x.ipynb"]) == 0
+    prepared = nbformat.read(tmp_path / "prepared" / "solutions" / "01_x.ipynb", as_version=4)
+    injected = [cell for cell in prepared.cells if "injected-parameters" in cell.metadata.get("tags", [])]
+    assert len(injected) == 1 and 'PROFILE = "quick"' in injected[0].source
+    assert prepared.cells[-1].outputs[0]["text"] == "1\n"  # nothing was executed: outputs as committed
+
+
+def test_in_place_runs_with_an_empty_result_cache(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RNNKIT_CACHE_DIR", str(tmp_path / "warm-cache"))
+    monkeypatch.setattr(run_notebooks.subprocess, "run", lambda *args, **kwargs: None)  # no nbstripout here
+    notebook = write_notebook(tmp_path / "03_cache.ipynb", 'PROFILE = "full"',
+                              "import os; print('cache at', os.environ['RNNKIT_CACHE_DIR'])")
+    assert run_notebooks.main(["--in-place", str(notebook.relative_to(tmp_path))]) == 0
+    executed = nbformat.read(notebook, as_version=4)
+    printed = "".join(output.get("text", "") for output in executed.cells[1].outputs)
+    cache = Path(printed.split("cache at ")[1].strip())
+    assert cache != tmp_path / "warm-cache" and "rnnkit-fresh-cache-" in cache.name

@@ -1,5 +1,6 @@
 """rnnkit.training: seeding, early stopping, reproducibility, data-parallel fit."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -35,19 +36,57 @@ def test_same_seed_same_result_different_seed_different():
     assert len(first.epoch_seconds) == 3 and first.steady_epoch_seconds > 0
 
 
-def test_grid_rerun_with_same_seed_is_identical(tmp_path):
-    def run(config, seed):
-        result = _fit(seed, optimizer=config["optimizer"])
-        return {"val_loss": result.history["val_loss"][-1], "epochs": result.epochs_run}
+@dataclasses.dataclass(frozen=True)
+class OptimizerConfig:
+    optimizer: str = "adam"
 
-    kwargs = dict(data_fingerprint=experiments.fingerprint(*_data()), progress=False)
-    first = experiments.run_grid(run, [{"optimizer": "adam"}, {"optimizer": "rmsprop"}], [0],
-                                 cache_dir=tmp_path / "a", **kwargs)
-    second = experiments.run_grid(run, [{"optimizer": "adam"}, {"optimizer": "rmsprop"}], [0],
-                                  cache_dir=tmp_path / "b", **kwargs)
+
+def _grid_run(config, seed, data):
+    result = _fit(seed, optimizer=config.optimizer)
+    return {"val_loss": result.history["val_loss"][-1], "epochs": result.epochs_run}
+
+
+def test_grid_rerun_with_same_seed_is_identical(tmp_path):
+    configs = [OptimizerConfig("adam"), OptimizerConfig("rmsprop")]
+    kwargs = dict(data=_data(), progress=False, inline=True)
+    first = experiments.run_grid(_grid_run, configs, [0], cache_dir=tmp_path / "a", **kwargs)
+    second = experiments.run_grid(_grid_run, configs, [0], cache_dir=tmp_path / "b", **kwargs)
     assert not second["cached"].any()
     assert first["val_loss"].tolist() == second["val_loss"].tolist()
     assert first["val_loss"].iloc[0] != first["val_loss"].iloc[1]
+
+
+def test_train_on_a_py_dataset_with_early_stopping_on_val_accuracy():
+    import keras
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(96, 6, 2)).astype("float32")
+    y = (x[:, :, 0].sum(axis=1) > 0).astype("float32")
+
+    class Batches(keras.utils.PyDataset):
+        def __init__(self, x, y):
+            super().__init__()
+            self.x, self.y = x, y
+
+        def __len__(self):
+            return len(self.x) // 16
+
+        def __getitem__(self, index):
+            return self.x[index * 16:(index + 1) * 16], self.y[index * 16:(index + 1) * 16]
+
+    def build():
+        inputs = keras.Input((6, 2))
+        state = keras.layers.GRU(4)(inputs)
+        return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(state))
+
+    result = training.train(build, Batches(x, y), seed=0, loss="binary_crossentropy", metrics=["accuracy"],
+                            validation_data=Batches(x[:32], y[:32]), epochs=6, patience=2, monitor="val_accuracy",
+                            learning_rate=0.05)
+    accuracies = result.history["val_accuracy"]
+    assert result.epochs_run == len(accuracies) <= 6
+    assert result.best_epoch == int(np.argmax(accuracies)) + 1  # the first epoch with the highest accuracy
+    restored = result.model.evaluate(Batches(x[:32], y[:32]), verbose=0, return_dict=True)["accuracy"]
+    assert restored == pytest.approx(max(accuracies))
 
 
 def test_early_stopping_restores_best_epoch():

@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,22 +26,18 @@ from papermill.exceptions import PapermillExecutionError
 NBSTRIPOUT_EXTRA_KEYS = "metadata.papermill cell.metadata.papermill cell.metadata.execution"
 
 
-def run(notebook: Path, output: Path, profile: str, *, inject: bool) -> float:
+def run(notebook: Path, output: Path, profile: str, *, inject: bool, prepare_only: bool = False) -> float:
     output.parent.mkdir(parents=True, exist_ok=True)
-    env_profile = os.environ.pop("RNNKIT_PROFILE", None)  # the parameter decides, not the shell
     start = time.perf_counter()
-    try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(output),
-            parameters={"PROFILE": profile} if inject else None,
-            kernel_name="python3",
-            cwd=str(notebook.parent),
-            progress_bar=False,
-        )
-    finally:
-        if env_profile is not None:
-            os.environ["RNNKIT_PROFILE"] = env_profile
+    papermill.execute_notebook(
+        str(notebook),
+        str(output),
+        parameters={"PROFILE": profile} if inject else None,
+        kernel_name="python3",
+        cwd=str(notebook.parent),
+        progress_bar=False,
+        prepare_only=prepare_only,
+    )
     return time.perf_counter() - start
 
 
@@ -51,10 +48,25 @@ def main(argv: list[str] | None = None) -> int:
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--output-dir", type=Path)
     target.add_argument("--in-place", action="store_true")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="only inject the parameters (keeping the committed outputs), e.g. for nbval")
     args = parser.parse_args(argv)
     if args.in_place and args.profile != "full":
         parser.error("--in-place writes the committed outputs, which come from the full profile")
 
+    if args.prepare_only:
+        if args.in_place:
+            parser.error("--prepare-only writes copies: give --output-dir")
+        for notebook in args.notebooks:
+            relative = notebook.relative_to("notebooks") if notebook.is_relative_to("notebooks") else Path(notebook.name)
+            run(notebook, args.output_dir / relative, args.profile, inject=True, prepare_only=True)
+        print(f"prepared {len(args.notebooks)} notebook(s) with PROFILE={args.profile!r} in {args.output_dir}")
+        return 0
+    if args.in_place:
+        # Committed outputs are computed fresh: an empty result cache, whatever the shell says.
+        fresh_cache = tempfile.mkdtemp(prefix="rnnkit-fresh-cache-")
+        os.environ["RNNKIT_CACHE_DIR"] = fresh_cache
+        print(f"result cache: {fresh_cache} (empty)", flush=True)
     if args.output_dir is not None:
         # Each notebook's headline figures (rnnkit.results) land next to its executed copy.
         os.environ["RNNKIT_RESULTS_DIR"] = str(args.output_dir.resolve())
