@@ -330,30 +330,41 @@ def fit_and_score(config: Config, seed: int, data: Data, splits: Sequence[str] =
             "s_per_epoch": result.steady_epoch_seconds, "weights": result.model.get_weights()}
 
 
-def _fit_and_score_in_worker(config: Config, seed: int, data: Data, splits: Sequence[str]) -> dict[str, Any]:
+def _fit_and_score_in_worker(config: Config, seed: int, data: Data, splits: Sequence[str],
+                             compilation_cache: str | None, pool: str) -> dict[str, Any]:
     from rnnkit import experiments
 
-    experiments._pin_worker_to_a_core()  # one XLA thread, one core of its own: as run_grid's workers
+    experiments._pin_worker_to_a_core(pool)  # one XLA thread on a core of its own, as run_grid's workers
+    if compilation_cache:
+        training.enable_compilation_cache(compilation_cache)
     return fit_and_score(config, seed, data, splits)
 
 
 def fit_and_score_concurrently(configs: Sequence[Config], seed: int, data: Data, *,
-                               splits: Sequence[str] = ("dev", "test"), n_jobs: int | None = None) -> list[dict]:
-    """:func:`fit_and_score` for independent models at once, one worker process per core (joblib,
-    as :func:`rnnkit.experiments.run_grid`); ``n_jobs=1`` trains them one after the other here.
-    Results do not depend on ``n_jobs``."""
+                               splits: Sequence[str] = ("dev", "test"), n_jobs: int | None = None,
+                               inline: bool = False) -> list[dict]:
+    """:func:`fit_and_score` for independent models at once: each in a single-core worker process
+    (joblib/loky, as :func:`rnnkit.experiments.run_grid`), ``n_jobs`` of them side by side (default:
+    every core), so the numbers do not depend on ``n_jobs``. ``inline=True`` trains here, one
+    after the other (for debugging)."""
     from rnnkit import experiments
 
-    n_jobs = min(experiments.default_n_jobs() if n_jobs is None else n_jobs, len(configs))
-    if n_jobs == 1:
+    if inline:
         return [fit_and_score(config, seed, data, splits) for config in configs]
+    n_jobs = max(1, min(experiments.default_n_jobs() if n_jobs is None else n_jobs, len(configs)))
     from joblib import Parallel, delayed
+    from joblib.executor import get_memmapping_executor
 
+    arguments = (tuple(splits), experiments._compilation_cache_dir(), f"{os.getpid()}")
     previous = os.environ.get("XLA_FLAGS")  # new loky workers inherit it
     os.environ["XLA_FLAGS"] = f"{previous or ''} {experiments.SINGLE_THREAD_XLA_FLAG}".strip()
     try:
+        if n_jobs == 1:  # joblib would run n_jobs=1 in this process: use one loky worker directly
+            executor = get_memmapping_executor(1)
+            futures = [executor.submit(_fit_and_score_in_worker, config, seed, data, *arguments) for config in configs]
+            return [future.result() for future in futures]
         return Parallel(n_jobs=n_jobs)(
-            delayed(_fit_and_score_in_worker)(config, seed, data, tuple(splits)) for config in configs)
+            delayed(_fit_and_score_in_worker)(config, seed, data, *arguments) for config in configs)
     finally:
         if previous is None:
             os.environ.pop("XLA_FLAGS", None)
