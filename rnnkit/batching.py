@@ -34,6 +34,11 @@ class BucketedBatches(keras.utils.PyDataset):
             it; the last width must be ``>= max(lengths)``.
         shuffle: reshuffle examples within each width and the order of batches every epoch.
         seed: the shuffles are ``default_rng(seed + epoch)``: the same seed gives the same batches.
+        step_weights: with per-step targets, each batch is ``(x, y, weights)`` where ``weights:
+            (batch, width) float32`` is 1 at real steps and 0 at padding. Keras then leaves padding
+            out of the loss *and* of ``weighted_metrics`` in ``fit`` as well as in ``evaluate`` (the
+            mask that the model's output carries reaches the loss, but in ``fit`` on JAX it does not
+            reach the metrics). ``False``: ``(x, y)`` as before.
     """
 
     def __init__(
@@ -46,6 +51,7 @@ class BucketedBatches(keras.utils.PyDataset):
         widths: Sequence[int] = (16, 32, 64, 128),
         shuffle: bool = True,
         seed: int = 0,
+        step_weights: bool = True,
     ):
         super().__init__()
         self.inputs = {name: np.asarray(array) for name, array in inputs.items()}
@@ -64,6 +70,7 @@ class BucketedBatches(keras.utils.PyDataset):
             raise ValueError(f"the largest width {widths[-1] if widths else None} is shorter than the longest "
                              f"example ({int(self.lengths.max())} steps)")
         self.widths, self.batch_size, self.shuffle, self.seed = widths, batch_size, shuffle, seed
+        self.step_weights = step_weights and self.targets is not None and self.targets.ndim >= 2
         self.bucket_of = np.searchsorted(widths, self.lengths)  # smallest width >= length
         self.epoch = 0
         self._plan()
@@ -90,8 +97,13 @@ class BucketedBatches(keras.utils.PyDataset):
             (x,) = x.values()
         if self.targets is None:
             return (x,)
-        y = self.targets[members, :width] if self.targets.ndim >= 2 else self.targets[members]
-        return x, y
+        if self.targets.ndim < 2:
+            return x, self.targets[members]
+        y = self.targets[members, :width]
+        if not self.step_weights:
+            return x, y
+        weights = (np.arange(y.shape[1])[None, :] < self.lengths[members, None]).astype(np.float32)
+        return x, y, weights
 
     def on_epoch_end(self) -> None:
         self.epoch += 1

@@ -214,13 +214,15 @@ def build_tagger(
     trainable_embeddings: bool = True,
     char_vocab_size: int | None = None,
     char_filters: int = 64,
+    char_embedding_dim: int = 24,
+    char_kernel_size: int = 3,
     dropout: float = 0.0,
 ) -> keras.Model:
     """Sequence tagger: one softmax over ``num_tags`` per word.
 
     Inputs ``words: (batch, time) int32`` (0 = padding) and, if ``char_vocab_size`` is given,
-    ``chars: (batch, time, chars_per_word) int32`` read by a :class:`CharCNN` and concatenated with
-    the word embedding. Output ``tags: (batch, time, num_tags)`` probabilities; the mask of
+    ``chars: (batch, time, chars_per_word) int32`` read by a :class:`CharCNN` (``char_embedding_dim``,
+    ``char_filters`` filters of width ``char_kernel_size``) and concatenated with the word embedding. Output ``tags: (batch, time, num_tags)`` probabilities; the mask of
     ``words`` reaches the output, so Keras' loss and metrics skip padded positions.
     """
     if num_tags < 2:
@@ -231,7 +233,8 @@ def build_tagger(
     if char_vocab_size is not None:
         chars = keras.Input((None, None), dtype="int32", name="chars")
         inputs.append(chars)
-        char_features = CharCNN(char_vocab_size, filters=char_filters, name="char_cnn")(chars)
+        char_features = CharCNN(char_vocab_size, embedding_dim=char_embedding_dim, filters=char_filters,
+                                kernel_size=char_kernel_size, name="char_cnn")(chars)
         features = keras.layers.Concatenate(name="word_and_chars")([features, char_features])
     if dropout:
         features = keras.layers.Dropout(dropout, name="input_dropout")(features)

@@ -123,6 +123,7 @@ def train(
     loss: Any,
     validation_data: tuple | None = None,
     metrics: Sequence[Any] = (),
+    weighted_metrics: Sequence[Any] = (),
     optimizer: str | keras.optimizers.Optimizer = "adam",
     learning_rate: float = 1e-3,
     epochs: int = 10,
@@ -140,7 +141,9 @@ def train(
         build: returns an uncompiled model, e.g. ``lambda: models.build_tagger(...)``.
         x, y: training inputs and targets (NumPy arrays or dicts of arrays).
         seed: passed to :func:`seed_everything` before ``build()``.
-        loss, metrics: as in ``model.compile``.
+        loss, metrics, weighted_metrics: as in ``model.compile``; ``weighted_metrics`` also apply
+            the batches' sample weights (e.g. the real-token weights of
+            :class:`rnnkit.batching.BucketedBatches`, so padding is left out during ``fit`` too).
         validation_data: ``(x_val, y_val)``; required when ``patience`` is set.
         optimizer: a name from :data:`OPTIMIZERS` (built with ``learning_rate``) or an instance.
         patience: early stopping on ``monitor`` with ``restore_best_weights``; ``None`` runs all
@@ -168,7 +171,8 @@ def train(
         model = build()
         if isinstance(optimizer, str):
             optimizer = make_optimizer(optimizer, learning_rate)
-        model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics))
+        model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics),
+                      weighted_metrics=list(weighted_metrics) or None)
         history = model.fit(
             x, y, validation_data=validation_data, epochs=epochs, batch_size=batch_size,
             callbacks=callbacks, verbose=verbose, **fit_kwargs,

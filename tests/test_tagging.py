@@ -44,8 +44,12 @@ def test_most_frequent_tag():
     assert baseline.predict(["RUNS", "the", "zebra"]) == ["NOUN", "DET", "NOUN"]
 
 
-def test_split_words():
-    assert tagging.split_words("Don't panic, Mr. Smith-Jones!") == ["Don't", "panic", ",", "Mr", ".", "Smith-Jones", "!"]
+def test_split_words_follows_ewt():
+    assert tagging.split_words("Don't panic, Mr. Smith-Jones!") == ["Do", "n't", "panic", ",", "Mr.", "Smith", "-",
+                                                                     "Jones", "!"]
+    assert tagging.split_words("I can't, it's 3.5 U.S. dollars... :)") == ["I", "ca", "n't", ",", "it", "'s", "3.5",
+                                                                            "U.S.", "dollars", "...", ":)"]
+    assert tagging.split_words("We cannot go, gonna stay") == ["We", "can", "not", "go", ",", "gon", "na", "stay"]
 
 
 def test_tagger_tags_every_word():
