@@ -19,8 +19,9 @@ from rnnkit.data.imdb import (
     read_imdb_tfds,
 )
 from rnnkit.data.stock import (
-    MinMaxScaler,
+    RETURN_FEATURES,
     StockSplits,
+    add_return_features,
     load_aapl,
     load_stock_csv,
     make_windows,
@@ -37,8 +38,9 @@ __all__ = [
     "ChecksumError",
     "DataFormatError",
     "GloveEmbedding",
-    "MinMaxScaler",
+    "RETURN_FEATURES",
     "StockSplits",
+    "add_return_features",
     "Vocabulary",
     "adding_task",
     "data_dir",
