@@ -42,6 +42,13 @@ class _Attention(keras.layers.Layer):
 
     supports_masking = True
 
+    def _shapes(self, input_shape) -> tuple:
+        """``(query_shape, key_shape)``; a clear error for anything but [query, value(, key)]."""
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) not in (2, 3) or not all(
+                isinstance(shape, (list, tuple)) for shape in input_shape):
+            raise ValueError(f"{type(self).__name__} takes [query, value] or [query, value, key], got {input_shape!r}")
+        return input_shape[0], input_shape[-1]
+
     def score(self, query, key):
         """``query: (batch, Tq, dq)``, ``key: (batch, Tv, dk)`` -> ``(batch, Tq, Tv)``."""
         raise NotImplementedError
@@ -84,7 +91,8 @@ class DotProductAttention(_Attention):
         self.use_scale = use_scale
 
     def build(self, input_shape):
-        query_dim, key_dim = input_shape[0][-1], input_shape[-1][-1]
+        query_shape, key_shape = self._shapes(input_shape)
+        query_dim, key_dim = query_shape[-1], key_shape[-1]
         if query_dim != key_dim:
             raise ValueError(f"dot-product attention needs query and key of the same size, got {query_dim} and {key_dim}")
         self.scale = self.add_weight(name="scale", shape=(), initializer="ones") if self.use_scale else None
@@ -111,8 +119,9 @@ class AdditiveAttention(_Attention):
         self.key_projection = keras.layers.Dense(self.units, use_bias=False, name="key_projection")
 
     def build(self, input_shape):
-        self.query_projection.build(input_shape[0])
-        self.key_projection.build(input_shape[-1])
+        query_shape, key_shape = self._shapes(input_shape)
+        self.query_projection.build(query_shape)
+        self.key_projection.build(key_shape)
         self.score_vector = self.add_weight(name="score_vector", shape=(self.units,), initializer="glorot_uniform")
 
     def score(self, query, key):

@@ -69,8 +69,9 @@ def read_conllu(path: str | os.PathLike, *, lemmas: bool = False) -> list[Senten
     ``(form, upos, lemma)`` with ``lemmas=True``.
 
     Raises:
-        DataFormatError: a malformed token line (wrong field count, bad ID, unknown UPOS, an
-            empty lemma) or a truncated archive, naming the file and line.
+        DataFormatError: a malformed token line (wrong field count, bad ID, unknown UPOS) or a
+            truncated archive, naming the file and line. (EWT's lemma ``_`` is kept as written: it
+            marks the pieces of split e-mail addresses.)
     """
     path = Path(path)
     fields = ("form", "upos", "lemma") if lemmas else ("form", "upos")
@@ -82,11 +83,6 @@ def read_conllu(path: str | os.PathLike, *, lemmas: bool = False) -> list[Senten
             raise DataFormatError(f"{path}, sentence starting at line {start}: {exc}") from exc
         for tokenlist in parsed:
             words = [tuple(tok[field] for field in fields) for tok in tokenlist if isinstance(tok["id"], int)]
-            if lemmas:
-                for index, word in enumerate(words):
-                    if not word[2]:  # conllu reads "_" as None
-                        raise DataFormatError(f"{path}, sentence starting at line {start}, word {index + 1} "
-                                              f"({word[0]!r}): expected a lemma, got '_'")
             if words:
                 sentences.append(words)
     return sentences

@@ -1,0 +1,1 @@
+"""One module per task: a frozen Config, the input pipeline, build_model, train, evaluate and run."""
