@@ -138,7 +138,7 @@ def test_run_returns_validation_scores_and_history(tmp_path):
     config = dataclasses.replace(lemmatize.Config(), units=4, embedding_dim=3, epochs=2, widths=(8,))
     metrics = lemmatize.run(config, 0, data)
     assert set(metrics["history"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
-    assert len(metrics["history"]["loss"]) == metrics["epochs"] == 2
+    assert len(metrics["history"]["loss"]) == metrics["epochs_run"] == 2
     assert 0.0 <= metrics["val_accuracy"] <= 1.0 and metrics["val_hybrid_accuracy"] == 1.0  # all seen: lookup
     assert not any(name.startswith("test") for name in metrics)
     with pytest.raises(ValueError, match="split must be one of"):

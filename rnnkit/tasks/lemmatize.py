@@ -43,6 +43,7 @@ __all__ = [
     "build_model",
     "edit_distance",
     "encode_pairs",
+    "error_by_position",
     "evaluate",
     "load_data",
     "predict_lemmas",
@@ -65,7 +66,7 @@ class Config:
     bidirectional: bool = True
     dropout: float = 0.0
     learning_rate: float = 3e-3
-    epochs: int = 12
+    epochs: int = 10
     patience: int | None = 2  # early stopping on dev loss (restores the best epoch)
     batch_size: int = 64
     widths: tuple[int, ...] = (8, 12, 16, 24, 32)  # length buckets; longer training types are dropped
@@ -190,11 +191,14 @@ def _words(sentences, train_forms: set[str]) -> Words:
                  sentence=np.array([w[3] for w in flat]), unseen=np.array([w[0] not in train_forms for w in flat]))
 
 
-def load_data(*, subset: int | None = None, max_width: int = 32, root: str | os.PathLike | None = None) -> Data:
+def load_data(*, subset: int | None = None, max_width: int = 32, root: str | os.PathLike | None = None,
+              sentences: dict[str, list] | None = None) -> Data:
     """The shipped EWT r2.16 splits, encoded. ``subset``: keep the first ``subset`` sentences of
     each split (quick runs). Training types longer than ``max_width`` steps are left out of the
-    training pairs (0.6 % of types: URLs and e-mail addresses); every token is still scored."""
-    splits = {name: load_ud_ewt_lemmas(name, root=root) for name in ("train", "dev", "test")}
+    training pairs (0.6 % of types: URLs and e-mail addresses); every token is still scored.
+    ``sentences``: the splits already loaded with :func:`~rnnkit.data.load_ud_ewt_lemmas` (saves
+    parsing them again)."""
+    splits = sentences or {name: load_ud_ewt_lemmas(name, root=root) for name in ("train", "dev", "test")}
     if subset is not None:
         splits = {name: sentences[:subset] for name, sentences in splits.items()}
     train_words = [word for sentence in splits["train"] for word in sentence]
@@ -317,11 +321,38 @@ def evaluate(model: keras.Model, data: Data, split: str, *, beam_width: int = 1)
             "predictions": predicted, "hybrid_predictions": combined}
 
 
+def error_by_position(model: keras.Model, data: Data, words: Sequence[tuple[str, str, str]], *,
+                      positions: int = 12) -> dict[str, np.ndarray]:
+    """Exposure bias, measured: the share of wrong output characters at each position ``1..positions``
+    of the target (lemma + end token), when the decoder reads the *true* previous characters
+    (teacher forcing) and when it reads *its own* (free running, greedy decoding).
+
+    ``words``: ``(form, upos, lemma)`` triples. Returns ``{"teacher_forcing": (positions,),
+    "free_running": (positions,), "count": (positions,)}``; ``count[t-1]`` targets have a position t.
+    """
+    pairs = encode_pairs(words, data.vocab)
+    teacher = batching.BucketedBatches({"source": pairs.source, "decoder_input": pairs.decoder_input}, pairs.lengths,
+                                       batch_size=512, widths=_PREDICT_WIDTHS, shuffle=False)
+    forced = [logits.argmax(-1) for logits in batching.predict_bucketed(model, teacher)]
+    free = predict_lemmas(model, data, [w[0] for w in words], [w[1] for w in words])
+    end = data.vocab[END]
+    wrong_forced, wrong_free, count = np.zeros(positions), np.zeros(positions), np.zeros(positions)
+    for row, lemma in enumerate(free):
+        truth = pairs.target[row][pairs.target[row] > 0]  # lemma characters + end
+        guess = np.array([*data.vocab.encode(lemma), end])
+        for t in range(min(positions, len(truth))):
+            count[t] += 1
+            wrong_forced[t] += forced[row][t] != truth[t]
+            wrong_free[t] += t >= len(guess) or guess[t] != truth[t]
+    seen = np.maximum(count, 1)
+    return {"teacher_forcing": wrong_forced / seen, "free_running": wrong_free / seen, "count": count}
+
+
 def run(config: Config, seed: int, data: Data) -> dict:
     """Grid entry point: train, score the dev split only (exact match by decoding, model and
     hybrid); return the scalars plus ``history`` (loss, accuracy, val_loss, val_accuracy per epoch)."""
     result = train(config, seed, data)
     scores = evaluate(result.model, data, "dev", beam_width=config.beam_width)
     return {**{f"val_{name}": value for name, value in scores.items() if not name.endswith("predictions")},
-            "epochs": result.epochs_run, "best_epoch": result.best_epoch,
+            "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
             "s_per_epoch": result.steady_epoch_seconds, "history": result.history}
