@@ -6,6 +6,8 @@
 * :mod:`rnnkit.gradients` — BPTT, RTRL and truncated BPTT by hand, gradient-flow diagnostics.
 * :mod:`rnnkit.attention` — dot-product and additive attention (score, softmax, context) in pure JAX.
 * :mod:`rnnkit.models` — Keras model builders (uncompiled).
+* :mod:`rnnkit.layers` — dot-product and additive attention written out, equal to Keras' layers.
+* :mod:`rnnkit.losses` — masked sequence loss and accuracy for padded targets.
 * :mod:`rnnkit.decoding` — greedy, sampling (temperature, top-k) and beam search over a step function.
 * :mod:`rnnkit.batching` — length-bucketed batches (less padding, fewer wasted steps).
 * :mod:`rnnkit.training` — seed, build, compile, fit with early stopping (and data parallelism).
@@ -30,7 +32,8 @@ from rnnkit.profiles import resolve_profile  # noqa: E402
 
 __version__ = "0.1.0"
 _LAZY_MODULES = (
-    "attention", "batching", "cells", "decoding", "experiments", "gradients", "metrics", "models", "plots", "results", "tagging", "training",
+    "attention", "batching", "cells", "decoding", "experiments", "gradients", "layers", "losses", "metrics", "models",
+    "plots", "results", "tagging", "tasks", "training",
 )
 __all__ = ["__version__", "data", "resolve_profile", *_LAZY_MODULES]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import operator
 import os
+from dataclasses import dataclass
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
@@ -12,15 +13,19 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 __all__ = [
+    "ATTENTIONS",
     "POOLINGS",
     "RECURRENT_LAYERS",
     "CharCNN",
+    "Seq2SeqInference",
+    "build_attention_seq2seq",
     "build_many_to_one",
     "build_seq2seq",
     "build_tagger",
     "build_text_classifier",
     "greedy_decode",
     "recurrent_layer",
+    "seq2seq_inference",
 ]
 
 RECURRENT_LAYERS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
@@ -276,14 +281,221 @@ def build_seq2seq(
     return keras.Model([source, decoder_input], logits, name="seq2seq_attention" if attention else "seq2seq")
 
 
-def greedy_decode(model: keras.Model, source: np.ndarray, *, steps: int, start_token: int) -> np.ndarray:
+def greedy_decode(model: keras.Model, source: np.ndarray, *, steps: int, start_token: int,
+                  return_attention: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Decode without teacher forcing: feed back the model's own argmax, one step at a time.
 
-    ``source: (batch, S) int`` -> ``(batch, steps) int32``.
+    Runs the encoder once and a one-step decoder ``steps`` times (:func:`seq2seq_inference`; no
+    recompilation per step). Works for :func:`build_seq2seq` and :func:`build_attention_seq2seq`
+    models. ``source: (batch, S) int`` -> ``(batch, steps) int32``; with ``return_attention`` also
+    the attention weights ``(batch, steps, S)`` of each output step (zeros without attention).
     """
-    batch = source.shape[0]
-    decoded = np.full((batch, 1), start_token, dtype=np.int32)
-    for _ in range(steps):
-        logits = model.predict({"source": source, "decoder_input": decoded}, verbose=0, batch_size=512)
-        decoded = np.concatenate([decoded, logits[:, -1].argmax(-1)[:, None].astype(np.int32)], axis=1)
-    return decoded[:, 1:]
+    return seq2seq_inference(model).greedy(source, steps=steps, start=start_token,
+                                           return_attention=return_attention)
+
+
+#: score functions of :func:`build_attention_seq2seq` (``"none"``: no attention)
+ATTENTIONS = ("none", "dot", "additive")
+
+
+def build_attention_seq2seq(
+    source_vocab_size: int,
+    target_vocab_size: int,
+    *,
+    units: int = 64,
+    embedding_dim: int = 32,
+    attention: str = "dot",
+    bidirectional: bool = True,
+    dropout: float = 0.0,
+) -> keras.Model:
+    """LSTM encoder-decoder with optional attention, trained with teacher forcing (report eq. 12).
+
+    Inputs ``source: (batch, S) int32`` (0 = padding, masked) and ``decoder_input: (batch, T)
+    int32`` (the target shifted right behind a start token); output ``logits: (batch, T,
+    target_vocab_size)``. Without a Keras mask on the output: losses mask padding themselves
+    (:func:`rnnkit.losses.masked_sparse_crossentropy`).
+
+    * ``encoder``: a (bidirectional) LSTM with ``units`` per direction; its final ``h``, ``c``
+      (both directions concatenated) start the ``decoder`` LSTM, which has ``units·d`` units
+      (``d = 2`` if bidirectional) so its state can be compared with the encoder outputs.
+    * ``attention``: ``"dot"`` (:class:`rnnkit.layers.DotProductAttention`) or ``"additive"``
+      (:class:`rnnkit.layers.AdditiveAttention`) reads the encoder outputs with each decoder output
+      as query (Luong's placement: after the decoder LSTM); ``"none"`` skips it.
+    * ``attentional``: ``tanh(W [h_t; c_t])`` (just ``tanh(W h_t)`` without attention), then
+      ``logits``.
+
+    :func:`seq2seq_inference` builds the encoder and the one-step decoder from these layers.
+    """
+    from rnnkit.layers import AdditiveAttention, DotProductAttention
+
+    if attention not in ATTENTIONS:
+        raise ValueError(f"attention must be one of {ATTENTIONS}, got {attention!r}")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    units = operator.index(units)
+    decoder_units = units * (2 if bidirectional else 1)
+    source = keras.Input((None,), dtype="int32", name="source")
+    decoder_input = keras.Input((None,), dtype="int32", name="decoder_input")
+    embedded_source = _embedding(source_vocab_size, embedding_dim, None, True, "source_embedding")(source)
+    encoder = keras.layers.LSTM(units, return_sequences=True, return_state=True, name=None if bidirectional else "encoder")
+    if bidirectional:
+        encoder = keras.layers.Bidirectional(encoder, name="encoder")
+        encoder_outputs, h_forward, c_forward, h_backward, c_backward = encoder(embedded_source)
+        h = keras.layers.Concatenate(name="encoder_h")([h_forward, h_backward])
+        c = keras.layers.Concatenate(name="encoder_c")([c_forward, c_backward])
+    else:
+        encoder_outputs, h, c = encoder(embedded_source)
+    if target_vocab_size < 2:
+        raise ValueError(f"target_vocab_size must be >= 2, got {target_vocab_size}")
+    embedded_target = keras.layers.Embedding(target_vocab_size, embedding_dim, name="target_embedding")(decoder_input)
+    decoder_outputs, _, _ = keras.layers.LSTM(decoder_units, return_sequences=True, return_state=True,
+                                              name="decoder")(embedded_target, initial_state=[h, c])
+    features = decoder_outputs
+    if attention != "none":
+        layer = (DotProductAttention(name="attention") if attention == "dot"
+                 else AdditiveAttention(decoder_units, name="attention"))
+        # called with its weights (unused here) so that seq2seq_inference can call it the same way:
+        # a Keras functional layer must return the same structure at every call
+        context, _ = layer([decoder_outputs, encoder_outputs], return_attention_scores=True)
+        features = keras.layers.Concatenate(name="with_context")([decoder_outputs, context])
+    if dropout:
+        features = keras.layers.Dropout(dropout, name="dropout")(features)
+    attentional = keras.layers.Dense(decoder_units, activation="tanh", name="attentional")(features)
+    logits = keras.layers.Dense(target_vocab_size, name="logits")(attentional)
+    return keras.Model([source, decoder_input], logits, name=f"seq2seq_{attention}_attention")
+
+
+def _bucket(rows: int) -> int:
+    """Rows padded up to a power of two (at least 8): few distinct shapes, so few compilations."""
+    return max(8, 1 << (rows - 1).bit_length())
+
+
+@dataclass
+class Seq2SeqInference:
+    """A trained seq2seq model split for decoding: ``encoder`` runs once per source, ``decoder``
+    advances one token. Both share the trained model's layers (and weights).
+
+    ``encoder``: ``source (batch, S)`` -> ``[encoder_outputs (batch, S, d), h (batch, d), c (batch, d)]``.
+    ``decoder``: ``[token (batch, 1), h, c, encoder_outputs, source_mask (batch, S) float]`` ->
+    ``[logits (batch, 1, vocab), h, c, weights (batch, 1, S)]``.
+
+    Calls go through ``predict_on_batch`` with the rows padded to a power of two, so each
+    (rows, S) shape compiles once and every later step reuses it.
+    """
+
+    encoder: keras.Model
+    decoder: keras.Model
+
+    def initial_state(self, source: np.ndarray) -> list[np.ndarray]:
+        """``[h, c, encoder_outputs, source_mask]`` — the state :mod:`rnnkit.decoding` carries."""
+        source = np.asarray(source, dtype=np.int32)
+        outputs, h, c = self._call(self.encoder, [source])
+        return [h, c, outputs, (source != 0).astype(np.float32)]
+
+    def step_with_attention(self, tokens: np.ndarray, state: list[np.ndarray]):
+        """``(log_probs (batch, vocab), new_state, weights (batch, S))`` for ``tokens: (batch,)``."""
+        h, c, outputs, mask = state
+        tokens = np.asarray(tokens, dtype=np.int32)[:, None]
+        logits, h, c, weights = self._call(self.decoder, [tokens, h, c, outputs, mask])
+        logits = logits[:, 0].astype(np.float64)
+        log_probs = logits - logits.max(axis=1, keepdims=True)
+        log_probs -= np.log(np.exp(log_probs).sum(axis=1, keepdims=True))
+        return log_probs, [h, c, outputs, mask], weights[:, 0]
+
+    def step(self, tokens: np.ndarray, state: list[np.ndarray]):
+        """The step function of :mod:`rnnkit.decoding`: ``(log_probs, new_state)``."""
+        log_probs, state, _ = self.step_with_attention(tokens, state)
+        return log_probs, state
+
+    def greedy(self, source: np.ndarray, *, steps: int, start: int, end_token: int | None = None,
+               return_attention: bool = False):
+        """:func:`rnnkit.decoding.greedy` from ``source: (batch, S)``: tokens ``(batch, steps)``, and
+        with ``return_attention`` the weights ``(batch, steps, S)`` each step put on the source."""
+        from rnnkit import decoding
+
+        weights: list[np.ndarray] = []
+
+        def step(tokens, state):
+            log_probs, state, attended = self.step_with_attention(tokens, state)
+            weights.append(attended)
+            return log_probs, state
+
+        tokens, _ = decoding.greedy(step, self.initial_state(source), start=start, steps=steps, end_token=end_token)
+        if not return_attention:
+            return tokens
+        attention = np.zeros((tokens.shape[0], steps, np.shape(source)[1]), dtype=np.float32)
+        attention[:, : len(weights)] = np.stack(weights, axis=1)
+        return tokens, attention
+
+    def beam_search(self, source: np.ndarray, *, steps: int, start: int, beam_width: int,
+                    end_token: int | None = None):
+        """:func:`rnnkit.decoding.beam_search` from ``source: (batch, S)``."""
+        from rnnkit import decoding
+
+        return decoding.beam_search(self.step, self.initial_state(source), start=start, steps=steps,
+                                    beam_width=beam_width, end_token=end_token)
+
+    @staticmethod
+    def _call(model: keras.Model, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        rows = inputs[0].shape[0]
+        padded = _bucket(rows)
+        inputs = [np.concatenate([a, np.zeros((padded - rows, *a.shape[1:]), a.dtype)]) if padded > rows else a
+                  for a in inputs]
+        return [np.asarray(output)[:rows] for output in model.predict_on_batch(inputs[0] if len(inputs) == 1 else inputs)]
+
+
+def seq2seq_inference(model: keras.Model) -> Seq2SeqInference:
+    """Encoder model + one-step decoder model sharing the layers of a trained seq2seq model.
+
+    Works for :func:`build_attention_seq2seq` (layers ``source_embedding``, ``encoder``,
+    ``target_embedding``, ``decoder``, ``attention``?, ``attentional``, ``logits``) and for
+    :func:`build_seq2seq` (``embedding``, ``encoder``, ``decoder``, ``attention``?, ``logits``).
+    The keras-io ``lstm_seq2seq`` pattern: no weights are copied, nothing is retrained.
+    """
+    names = {layer.name for layer in model.layers}
+    new_layout = "source_embedding" in names
+    source = keras.Input((None,), dtype="int32", name="source")
+    if new_layout:
+        embedded = model.get_layer("source_embedding")(source)
+        encoded = model.get_layer("encoder")(embedded)
+        if len(encoded) == 5:  # bidirectional: outputs, h and c of each direction
+            outputs = encoded[0]
+            h = model.get_layer("encoder_h")([encoded[1], encoded[3]])
+            c = model.get_layer("encoder_c")([encoded[2], encoded[4]])
+        else:
+            outputs, h, c = encoded
+    else:
+        outputs, h, c = model.get_layer("encoder")(model.get_layer("embedding")(source))
+    encoder = keras.Model(source, [outputs, h, c], name=f"{model.name}_encoder")
+
+    units_out = outputs.shape[-1]
+    units_state = h.shape[-1]
+    token = keras.Input((1,), dtype="int32", name="token")
+    h_in = keras.Input((units_state,), name="h")
+    c_in = keras.Input((units_state,), name="c")
+    outputs_in = keras.Input((None, units_out), name="encoder_outputs")
+    mask_in = keras.Input((None,), name="source_mask")
+    if new_layout:
+        step_output, h_out, c_out = model.get_layer("decoder")(model.get_layer("target_embedding")(token),
+                                                               initial_state=[h_in, c_in])
+    else:  # build_seq2seq's decoder returns sequences only: step its cell directly
+        embedded_token = keras.ops.squeeze(model.get_layer("embedding")(token), axis=1)
+        step_output, (h_out, c_out) = model.get_layer("decoder").cell(embedded_token, [h_in, c_in])
+        step_output = keras.ops.expand_dims(step_output, 1)
+    features = step_output
+    if "attention" in names:
+        attention = model.get_layer("attention")
+        if new_layout:
+            context, weights = attention([step_output, outputs_in], mask=[None, mask_in], return_attention_scores=True)
+        else:  # keras.layers.Attention (dot score, no scale, no padding mask): its weights written out
+            context = attention([step_output, outputs_in])
+            weights = keras.ops.softmax(keras.ops.matmul(step_output, keras.ops.swapaxes(outputs_in, 1, 2)), axis=-1)
+        features = model.get_layer("with_context")([step_output, context])
+    else:
+        weights = keras.ops.zeros_like(keras.ops.expand_dims(mask_in, 1))
+    if new_layout:
+        features = model.get_layer("attentional")(features)
+    logits = model.get_layer("logits")(features)
+    decoder = keras.Model([token, h_in, c_in, outputs_in, mask_in], [logits, h_out, c_out, weights],
+                          name=f"{model.name}_one_step_decoder")
+    return Seq2SeqInference(encoder=encoder, decoder=decoder)

@@ -29,7 +29,7 @@ from rnnkit.data.stock import (
 )
 from rnnkit.data.synthetic import adding_task, reversal_task
 from rnnkit.data.text import PAD, UNK, Vocabulary, pad_sequences, tokenize
-from rnnkit.data.ud import UPOS_TAGS, load_ud_ewt, read_conllu
+from rnnkit.data.ud import UPOS_TAGS, load_ud_ewt, load_ud_ewt_lemmas, read_conllu
 
 __all__ = [
     "PAD",
@@ -52,6 +52,7 @@ __all__ = [
     "load_imdb",
     "load_stock_csv",
     "load_ud_ewt",
+    "load_ud_ewt_lemmas",
     "make_windows",
     "nearest_neighbours",
     "pad_sequences",
