@@ -1,24 +1,40 @@
-"""Experiment grids: configurations x seeds -> a results table, with an on-disk cache.
+"""Experiment grids: configurations x seeds -> a results table, with an on-disk cache that cannot
+serve stale numbers, run on every core.
 
-A notebook describes each run as a plain ``dict`` of hyper-parameters (``{"cell": "lstm",
-"units": 32}``) and a function ``run(config, seed) -> {metric: value}``. :func:`run_grid` calls it
-for every (configuration, seed) pair that is not cached yet, and stores each finished result in its
-own JSON file, keyed by a hash of the configuration, the seed, the data's fingerprint and the
-rnnkit version. Re-running a notebook, or resuming an interrupted ``make run-all``, therefore skips
-finished work; a changed dataset, configuration or rnnkit version trains again. A cache file that
-cannot be read (killed mid-write on another filesystem, edited by hand) is reported and recomputed.
+A task module (``rnnkit.tasks.<task>``) describes one run by a frozen dataclass ``Config`` and a
+function ``run(config, seed, data) -> {metric: value, "history": {...}}``. :func:`run_grid` calls it
+for every (configuration, seed) pair that is not cached yet and stores each finished result in its
+own JSON file. The file's name is a hash of *everything that changes a result*:
 
->>> results = run_grid(run, [{"cell": "lstm"}, {"cell": "gru"}], seeds=[0, 1, 2],
-...                    data_fingerprint=fingerprint(x_train, y_train), name="stock")
->>> summarize(results, "test_mae", higher_is_better=False)
+* the configuration's class and every field (``dataclasses.asdict``),
+* the seed,
+* a fingerprint of the data (:func:`fingerprint`, bytes of every array),
+* the run function (its module and name; its source too when it is not part of rnnkit),
+* a hash of every rnnkit source file (:func:`source_hash`), so editing the package retrains,
+* the keras, jax and numpy versions.
+
+``n_jobs`` runs the pairs in worker processes through joblib (``loky``): each worker runs XLA on a
+single thread and is pinned to a core of its own, which trains more sequences per second in total
+than one process spread over every core. Another joblib backend (e.g. Dask on a cluster) is used
+when set with ``joblib.parallel_config``. Results do not depend on ``n_jobs``.
+
+>>> from rnnkit.tasks import stock
+>>> data = stock.load_data()
+>>> configs = [dataclasses.replace(stock.Config(), cell=cell) for cell in ("lstm", "gru")]
+>>> results = run_grid(stock.run, configs, seeds=[0, 1, 2], data=data, name="02_stock")
+>>> summarize(results, "val_mae", higher_is_better=False)
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
+import inspect
 import json
 import math
 import os
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,14 +50,19 @@ __all__ = [
     "ResultCache",
     "cache_key",
     "default_cache_dir",
+    "default_n_jobs",
     "fingerprint",
     "format_summary",
     "run_grid",
     "select",
+    "source_hash",
     "summarize",
 ]
 
 _RESERVED = ("seed", "seconds", "cached")
+_PACKAGE_DIR = Path(__file__).resolve().parent
+#: XLA on one thread: with one worker per core, threads inside a worker only compete.
+SINGLE_THREAD_XLA_FLAG = "--xla_cpu_multi_thread_eigen=false"
 
 
 def default_cache_dir() -> Path:
@@ -49,41 +70,124 @@ def default_cache_dir() -> Path:
     return build_dir("cache", env="RNNKIT_CACHE_DIR")
 
 
-def fingerprint(*arrays: Any) -> str:
-    """A short SHA-256 of arrays (dtype, shape and bytes) or other JSON-able values.
+def default_n_jobs() -> int:
+    """``$RNNKIT_N_JOBS`` if set, else the number of cores this process may use."""
+    if os.environ.get("RNNKIT_N_JOBS"):
+        n_jobs = int(os.environ["RNNKIT_N_JOBS"])
+        if n_jobs < 1:
+            raise ValueError(f"RNNKIT_N_JOBS must be >= 1, got {n_jobs}")
+        return n_jobs
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _hash_into(digest: Any, value: Any) -> None:
+    """Feed ``value`` into ``digest``: arrays by dtype, shape and bytes; dataclasses and plain
+    objects field by field; containers recursively; scalars and strings as JSON."""
+    if isinstance(value, (pd.Series, pd.DataFrame, pd.Index)):
+        value = value.to_numpy()
+    if isinstance(value, np.ndarray):
+        array = np.ascontiguousarray(value)
+        if array.dtype == object:
+            digest.update(json.dumps(array.tolist(), default=str).encode())
+        else:
+            digest.update(f"ndarray{array.dtype.str}{array.shape}".encode())
+            digest.update(array.tobytes())
+        return
+    try:  # the fast path: plain JSON data (lists of sentences, vocabularies' token lists, ...)
+        digest.update(json.dumps(value, sort_keys=True).encode())
+        return
+    except (TypeError, ValueError):
+        pass
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        digest.update(type(value).__qualname__.encode())
+        for item in dataclasses.fields(value):
+            digest.update(item.name.encode())
+            _hash_into(digest, getattr(value, item.name))
+    elif isinstance(value, Mapping):
+        for key in sorted(value, key=str):
+            digest.update(str(key).encode())
+            _hash_into(digest, value[key])
+    elif isinstance(value, (list, tuple)):
+        digest.update(f"{type(value).__name__}{len(value)}".encode())
+        for item in value:
+            _hash_into(digest, item)
+    elif isinstance(value, np.generic):
+        _hash_into(digest, value.item())
+    elif hasattr(value, "__dict__"):
+        digest.update(type(value).__qualname__.encode())
+        _hash_into(digest, vars(value))
+    else:
+        raise TypeError(f"cannot fingerprint a {type(value).__name__}")
+    digest.update(b"|")
+
+
+def fingerprint(*values: Any) -> str:
+    """A short SHA-256 of arrays, dataclasses, containers and JSON-able values.
 
     Two datasets with the same fingerprint are byte-for-byte the same, so cached results computed
     on one are valid for the other.
     """
     digest = hashlib.sha256()
-    for item in arrays:
-        if isinstance(item, (np.ndarray, pd.Series, pd.DataFrame, pd.Index)):
-            array = np.ascontiguousarray(np.asarray(item))
-            if array.dtype == object:
-                digest.update(json.dumps(array.tolist(), default=str).encode())
-            else:
-                digest.update(f"{array.dtype.str}{array.shape}".encode())
-                digest.update(array.tobytes())
-        else:
-            digest.update(json.dumps(item, sort_keys=True, default=str).encode())
-        digest.update(b"|")
+    for value in values:
+        _hash_into(digest, value)
+        digest.update(b"||")
     return digest.hexdigest()[:16]
 
 
-def cache_key(config: Mapping[str, Any], *, seed: int, data_fingerprint: str, version: str | None = None) -> str:
-    """The hash that names a (configuration, seed) result on disk."""
-    if version is None:
-        from rnnkit import __version__ as version
+def source_hash(package_dir: str | os.PathLike = _PACKAGE_DIR) -> str:
+    """SHA-256 of every ``*.py`` file under the rnnkit package (path and bytes): any edit to the
+    package's code changes it."""
+    digest = hashlib.sha256()
+    package_dir = Path(package_dir)
+    for path in sorted(package_dir.rglob("*.py")):
+        digest.update(path.relative_to(package_dir).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=1)
+def library_versions() -> dict[str, str]:
+    """The versions of the libraries whose arithmetic a result depends on."""
+    import jax
+    import keras
+
+    return {"keras": keras.__version__, "jax": jax.__version__, "numpy": np.__version__}
+
+
+def _config_dict(config: Any) -> dict[str, Any]:
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        raise TypeError(f"a configuration must be a dataclass instance (a task's Config), got {type(config).__name__}")
+    return dataclasses.asdict(config)
+
+
+def run_identity(run: Callable) -> str:
+    """``module.qualname`` of ``run``; for code outside rnnkit (a notebook cell) its source too,
+    since :func:`source_hash` does not cover it."""
+    name = f"{getattr(run, '__module__', '?')}.{getattr(run, '__qualname__', type(run).__qualname__)}"
+    if not name.startswith("rnnkit."):
+        try:
+            name += "\n" + inspect.getsource(run)
+        except (OSError, TypeError):
+            name += "\n" + repr(run)
+    return name
+
+
+def cache_key(config: Any, *, seed: int, data_fingerprint: str, run: str = "", sources: str | None = None,
+              versions: Mapping[str, str] | None = None) -> str:
+    """The hash that names a (configuration, seed) result on disk; see the module docstring."""
     payload = json.dumps(
-        {"config": dict(config), "seed": seed, "data": data_fingerprint, "rnnkit": version},
-        sort_keys=True,
-        default=str,
+        {"config_class": f"{type(config).__module__}.{type(config).__qualname__}", "config": _config_dict(config),
+         "seed": int(seed), "data": data_fingerprint, "run": run,
+         "rnnkit": source_hash() if sources is None else sources,
+         "versions": dict(library_versions() if versions is None else versions)},
+        sort_keys=True, default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
 class ResultCache:
-    """One JSON file per finished result in ``directory``; writes are atomic (temp file + rename)."""
+    """One JSON file per finished result in ``directory``; writes are atomic (temp file + rename),
+    so two processes finishing the same entry at once leave one complete file."""
 
     def __init__(self, directory: str | os.PathLike):
         self.directory = Path(directory)
@@ -119,80 +223,181 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in the results cache")
 
 
+def _plain(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """The metrics as they come back from the cache (JSON types), so a fresh and a cached row agree."""
+    return json.loads(json.dumps(dict(metrics), default=_json_default))
+
+
+# --- worker processes -------------------------------------------------------------------------------
+
+_CORE_LOCK: Any = None  # in a worker: the open lock file that reserves its core (False: none free)
+
+
+def _pin_worker_to_a_core() -> None:
+    """In a worker process: XLA on one thread, and the process pinned to a core no sibling holds.
+
+    Cores are reserved with ``flock`` on files named after the parent process, so two workers never
+    share a core; the OS drops a dead worker's lock. With more workers than cores, the extra ones
+    stay unpinned.
+    """
+    global _CORE_LOCK
+    if _CORE_LOCK is not None:
+        return
+    flags = os.environ.get("XLA_FLAGS", "")
+    if SINGLE_THREAD_XLA_FLAG not in flags:  # effective if this worker has not initialised XLA yet
+        os.environ["XLA_FLAGS"] = f"{flags} {SINGLE_THREAD_XLA_FLAG}".strip()
+    _CORE_LOCK = False
+    if not hasattr(os, "sched_setaffinity"):
+        return
+    import fcntl
+
+    lock_dir = Path(tempfile.gettempdir()) / f"rnnkit-cores-{os.getppid()}"
+    lock_dir.mkdir(exist_ok=True)
+    for core in sorted(os.sched_getaffinity(0)):
+        handle = open(lock_dir / f"core-{core}.lock", "w")  # noqa: SIM115 - held for the worker's life
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        os.sched_setaffinity(0, {core})
+        _CORE_LOCK = handle
+        return
+
+
+def _run_in_worker(run: Callable, config: Any, seed: int, data: Any) -> tuple[dict[str, Any], float, int | None]:
+    """One (config, seed) job inside a worker: returns (metrics, seconds, core or None)."""
+    _pin_worker_to_a_core()
+    start = time.perf_counter()
+    metrics = run(config, seed, data)
+    seconds = time.perf_counter() - start
+    core = None
+    if _CORE_LOCK and hasattr(os, "sched_getaffinity"):
+        (core,) = os.sched_getaffinity(0)
+    return _plain(metrics), seconds, core
+
+
+def _check_metrics(metrics: Mapping[str, Any], config_fields: Sequence[str]) -> None:
+    clash = [name for name in metrics if name in config_fields or name in _RESERVED or name == "config"]
+    if clash:
+        raise ValueError(f"run() returned metric names {clash} that clash with config fields or "
+                         f"{_RESERVED + ('config',)}")
+
+
 def run_grid(
-    run: Callable[[dict[str, Any], int], Mapping[str, Any]],
-    configs: Iterable[Mapping[str, Any]],
+    run: Callable[[Any, int, Any], Mapping[str, Any]],
+    configs: Iterable[Any],
     seeds: Sequence[int],
     *,
-    data_fingerprint: str,
+    data: Any,
     name: str = "grid",
+    n_jobs: int | None = None,
     cache_dir: str | os.PathLike | None = None,
     use_cache: bool = True,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Run ``run(config, seed)`` for every configuration and seed; one row per run.
+    """Run ``run(config, seed, data)`` for every configuration and seed; one row per run.
 
     Args:
-        run: trains and evaluates one model; returns ``{metric: number}`` (e.g. ``test_mae``,
-            ``epochs``). Keys must not clash with the configuration's or with
-            ``seed``/``seconds``/``cached``.
-        configs: hyper-parameter dicts with JSON-able values; every dict must have the same keys.
+        run: trains and evaluates one model (a task module's ``run``); returns
+            ``{metric: number, ..., "history": {"loss": [...], ...}}``. Names must not clash with
+            the config's fields or with ``seed``/``seconds``/``cached``/``config``.
+        configs: frozen dataclass instances of one class (a task's ``Config``).
         seeds: e.g. ``[0, 1, 2]``.
-        data_fingerprint: :func:`fingerprint` of the data ``run`` trains on.
+        data: what ``run`` trains on; its :func:`fingerprint` is part of every cache key.
         name: sub-folder of the cache and label of the progress bar.
+        n_jobs: worker processes (default :func:`default_n_jobs`: every core). ``1`` runs in this
+            process. Only the pairs not in the cache are sent to workers.
         cache_dir: defaults to :func:`default_cache_dir`.
         use_cache: ``False`` always trains (and still stores the result).
 
     Returns:
-        DataFrame with the configuration columns, ``seed``, the metrics, ``seconds`` (wall time
-        of the run when it was computed) and ``cached`` (whether this call read it from disk).
+        DataFrame in (config, seed) order with the config's fields as columns, ``seed``, the
+        metrics (``history`` as a dict per row), ``seconds`` (wall time of the run when it was
+        computed), ``cached`` (read from disk by this call) and ``config`` (the Config object).
     """
-    from tqdm import tqdm  # the text bar: works in a terminal, a notebook and an HTML export alike
+    from tqdm.auto import tqdm
 
-    from rnnkit import __version__
-
-    configs = [dict(config) for config in configs]
+    configs = list(configs)
     if not configs:
         raise ValueError("configs is empty")
     if not seeds:
         raise ValueError("seeds is empty")
-    keys = list(configs[0])
+    config_class = type(configs[0])
     for config in configs:
-        if list(config) != keys:
-            raise ValueError(f"every config needs the same keys in the same order; {keys} vs {list(config)}")
-        clash = [key for key in config if key in _RESERVED]
+        fields = _config_dict(config)
+        if type(config) is not config_class:
+            raise ValueError(f"every config must be a {config_class.__qualname__}, got {type(config).__qualname__}")
+        clash = [field for field in fields if field in (*_RESERVED, "config")]
         if clash:
-            raise ValueError(f"config keys {clash} are reserved for the results table")
+            raise ValueError(f"config fields {clash} are reserved for the results table")
+    field_names = list(_config_dict(configs[0]))
     cache = ResultCache(Path(cache_dir if cache_dir is not None else default_cache_dir()) / name)
-    rows = []
+    data_fingerprint, sources, identity = fingerprint(data), source_hash(), run_identity(run)
     jobs = [(config, int(seed)) for config in configs for seed in seeds]
-    for config, seed in tqdm(jobs, desc=name, disable=not progress, leave=False, mininterval=30):
-        key = cache_key(config, seed=seed, data_fingerprint=data_fingerprint, version=__version__)
-        record = cache.get(key) if use_cache else None
-        cached = record is not None
-        if record is None:
+    keys = [cache_key(config, seed=seed, data_fingerprint=data_fingerprint, run=identity, sources=sources)
+            for config, seed in jobs]
+    records: list[dict[str, Any] | None] = [cache.get(key) if use_cache else None for key in keys]
+    cached = [record is not None for record in records]
+    todo = [index for index, record in enumerate(records) if record is None]
+
+    def store(index: int, metrics: dict[str, Any], seconds: float) -> None:
+        _check_metrics(metrics, field_names)
+        config, seed = jobs[index]
+        record = {"config_class": config_class.__qualname__, "config": _config_dict(config), "seed": seed,
+                  "metrics": metrics, "seconds": seconds, "data": data_fingerprint, "rnnkit": sources,
+                  "versions": library_versions()}
+        cache.put(keys[index], record)
+        records[index] = record
+
+    n_jobs = min(default_n_jobs() if n_jobs is None else n_jobs, max(len(todo), 1))
+    if n_jobs < 1:
+        raise ValueError(f"n_jobs must be >= 1, got {n_jobs}")
+    bar = tqdm(total=len(todo), desc=f"{name}: {len(jobs) - len(todo)} cached, training",
+               disable=not progress or not todo, leave=False, mininterval=30)
+    if n_jobs == 1:
+        for index in todo:
+            config, seed = jobs[index]
             start = time.perf_counter()
-            metrics = dict(run(dict(config), seed))
-            seconds = time.perf_counter() - start
-            clash = [key for key in metrics if key in config or key in _RESERVED]
-            if clash:
-                raise ValueError(f"run() returned metric names {clash} that clash with config keys")
-            record = {"config": config, "seed": seed, "metrics": metrics, "seconds": seconds,
-                      "data": data_fingerprint, "rnnkit": __version__}
-            cache.put(key, record)
-        rows.append({**config, "seed": seed, **record["metrics"], "seconds": record["seconds"], "cached": cached})
+            metrics = _plain(run(config, seed, data))
+            store(index, metrics, time.perf_counter() - start)
+            bar.update()
+    elif todo:
+        from joblib import Parallel, delayed
+
+        previous = os.environ.get("XLA_FLAGS")  # loky workers inherit it when they start
+        os.environ["XLA_FLAGS"] = f"{previous or ''} {SINGLE_THREAD_XLA_FLAG}".strip()
+        try:
+            parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+            outputs = parallel(delayed(_indexed)(index, run, *jobs[index], data) for index in todo)
+            for index, (metrics, seconds, _core) in outputs:
+                store(index, metrics, seconds)
+                bar.update()
+        finally:
+            if previous is None:
+                os.environ.pop("XLA_FLAGS", None)
+            else:
+                os.environ["XLA_FLAGS"] = previous
+    bar.close()
+    rows = []
+    for (config, seed), record, was_cached in zip(jobs, records, cached, strict=True):
+        rows.append({**_config_dict(config), "seed": seed, **record["metrics"], "seconds": record["seconds"],
+                     "cached": was_cached, "config": config})
     return pd.DataFrame(rows)
 
 
-def select(results: pd.DataFrame, configs: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """The rows of a :func:`run_grid` table whose configuration is one of ``configs`` (all seeds)."""
-    configs = [dict(config) for config in configs]
+def _indexed(index: int, run: Callable, config: Any, seed: int, data: Any):
+    return index, _run_in_worker(run, config, seed, data)
+
+
+def select(results: pd.DataFrame, configs: Iterable[Any]) -> pd.DataFrame:
+    """The rows of a :func:`run_grid` table whose configuration is one of ``configs`` (all seeds),
+    in the table's order."""
+    configs = list(configs)
     if not configs:
         raise ValueError("configs is empty")
-    columns = list(configs[0])
-    wanted = {tuple(config.items()) for config in configs}
-    keep = [tuple(row.items()) in wanted for row in results[columns].to_dict("records")]
-    return results[keep]
+    wanted = set(configs)
+    return results[[config in wanted for config in results["config"]]]
 
 
 def summarize(

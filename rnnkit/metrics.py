@@ -9,9 +9,11 @@ from statistics import NormalDist
 import numpy as np
 
 __all__ = [
+    "bootstrap_ci",
     "direction_accuracy",
     "mae",
     "masked_accuracy",
+    "mcnemar",
     "paired_bootstrap_ci",
     "rmse",
     "wilson_interval",
@@ -32,14 +34,18 @@ def _pair(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Mean absolute error; ``y_true, y_pred: (n,)``."""
+    from sklearn.metrics import mean_absolute_error
+
     y_true, y_pred = _pair(y_true, y_pred)
-    return float(np.abs(y_true - y_pred).mean())
+    return float(mean_absolute_error(y_true, y_pred))
 
 
 def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Root mean squared error; ``y_true, y_pred: (n,)``."""
+    from sklearn.metrics import root_mean_squared_error
+
     y_true, y_pred = _pair(y_true, y_pred)
-    return float(np.sqrt(np.square(y_true - y_pred).mean()))
+    return float(root_mean_squared_error(y_true, y_pred))
 
 
 def direction_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, int, int]:
@@ -68,23 +74,91 @@ def wilson_interval(successes: int, trials: int, *, confidence: float = 0.95) ->
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def paired_bootstrap_ci(
-    loss_a: np.ndarray, loss_b: np.ndarray, *, seed: int, samples: int = 2000, confidence: float = 0.95
-) -> tuple[float, float, float]:
-    """Mean of ``loss_a - loss_b`` and its bootstrap confidence interval over the same examples.
+def _resample_means(values: np.ndarray, weights: np.ndarray, *, seed: int, samples: int,
+                    groups: np.ndarray | None, block: int | None) -> np.ndarray:
+    """``samples`` bootstrap replicates of ``sum(values) / sum(weights)`` (weights: 1 per example)."""
+    rng = np.random.default_rng(seed)
+    n = values.size
+    if groups is not None and block is not None:
+        raise ValueError("give groups (cluster bootstrap) or block (time series), not both")
+    if groups is not None:
+        groups = np.asarray(groups).reshape(-1)
+        if groups.size != n:
+            raise ValueError(f"groups has {groups.size} ids for {n} values")
+        _, codes = np.unique(groups, return_inverse=True)
+        totals = np.bincount(codes, weights=values)  # per group: sum of values
+        sizes = np.bincount(codes, weights=weights)  # per group: number of examples
+        picks = rng.integers(0, totals.size, size=(samples, totals.size))
+        return totals[picks].sum(axis=1) / sizes[picks].sum(axis=1)
+    if block is not None:
+        if not 1 <= block <= n:
+            raise ValueError(f"block must be in [1, {n}], got {block}")
+        # moving blocks: n/block random starts, each block `block` consecutive examples
+        blocks = int(np.ceil(n / block))
+        starts = rng.integers(0, n - block + 1, size=(samples, blocks))
+        index = (starts[:, :, None] + np.arange(block)[None, None, :]).reshape(samples, -1)[:, :n]
+        return values[index].mean(axis=1)
+    picks = rng.integers(0, n, size=(samples, n))
+    return values[picks].mean(axis=1)
 
-    ``loss_a, loss_b: (n,)`` per-example losses of two models (e.g. absolute errors). An interval
+
+def bootstrap_ci(
+    values: np.ndarray, *, seed: int, groups: np.ndarray | None = None, block: int | None = None,
+    samples: int = 2000, confidence: float = 0.95,
+) -> tuple[float, float, float]:
+    """Mean of per-example ``values`` and its percentile bootstrap interval.
+
+    Resample the unit that is independent: ``groups`` (``(n,)`` ids, e.g. the sentence of each
+    token) resamples whole groups and recomputes the example-weighted mean (cluster bootstrap);
+    ``block`` resamples runs of ``block`` consecutive examples (moving-block bootstrap, for days
+    whose errors cluster in volatility). Neither: examples are resampled one by one.
+    Returns ``(mean, low, high)``.
+    """
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    if values.size == 0:
+        raise ValueError("empty values")
+    if not np.isfinite(values).all():
+        raise ValueError("values contain NaN/inf")
+    means = _resample_means(values, np.ones_like(values), seed=seed, samples=samples, groups=groups, block=block)
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return float(values.mean()), float(low), float(high)
+
+
+def paired_bootstrap_ci(
+    loss_a: np.ndarray, loss_b: np.ndarray, *, seed: int, groups: np.ndarray | None = None,
+    block: int | None = None, samples: int = 2000, confidence: float = 0.95,
+) -> tuple[float, float, float]:
+    """Mean of ``loss_a - loss_b`` and its bootstrap interval over the same examples.
+
+    ``loss_a, loss_b: (n,)`` per-example losses of two models on the same examples (absolute
+    errors, 0/1 errors, ...). ``groups`` / ``block`` as in :func:`bootstrap_ci`. An interval
     entirely below zero means model A is better beyond the noise of this test set.
     Returns ``(mean_difference, low, high)``.
     """
     loss_a, loss_b = _pair(loss_a, loss_b)
-    difference = loss_a - loss_b
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, difference.size, size=(samples, difference.size))
-    means = difference[picks].mean(axis=1)
-    tail = (1 - confidence) / 2
-    low, high = np.quantile(means, [tail, 1 - tail])
-    return float(difference.mean()), float(low), float(high)
+    return bootstrap_ci(loss_a - loss_b, seed=seed, groups=groups, block=block, samples=samples,
+                        confidence=confidence)
+
+
+def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> dict[str, float]:
+    """Exact McNemar test: do two classifiers, scored on the same examples, differ in accuracy?
+
+    Only the examples on which they disagree count: ``only_a`` (A right, B wrong) and ``only_b``.
+    Under "no difference" each disagreement is a fair coin, so the two-sided p-value is a
+    binomial test of ``only_a`` out of ``only_a + only_b`` at 1/2.
+    Returns ``{"only_a", "only_b", "p_value"}``.
+    """
+    from scipy.stats import binomtest
+
+    correct_a = np.asarray(correct_a, dtype=bool).reshape(-1)
+    correct_b = np.asarray(correct_b, dtype=bool).reshape(-1)
+    if correct_a.shape != correct_b.shape:
+        raise ValueError(f"correct_a has {correct_a.size} examples, correct_b {correct_b.size}")
+    only_a = int((correct_a & ~correct_b).sum())
+    only_b = int((~correct_a & correct_b).sum())
+    p_value = 1.0 if only_a + only_b == 0 else float(binomtest(only_a, only_a + only_b, 0.5).pvalue)
+    return {"only_a": only_a, "only_b": only_b, "p_value": p_value}
 
 
 def masked_accuracy(y_true: np.ndarray, y_pred: np.ndarray, mask: np.ndarray) -> float:

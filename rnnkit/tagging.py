@@ -60,7 +60,8 @@ def encode_sentences(
     if lengths.min() < 1:
         raise ValueError(f"sentence {int(lengths.argmin())} is empty")
     width = int(lengths.max())
-    word_ids = pad_sequences([words.encode(form.lower() for form, _ in s) for s in sentences], maxlen=width)
+    word_ids = pad_sequences([words.encode(form.lower() for form, _ in s) for s in sentences], maxlen=width,
+                             padding="post")
     char_ids = np.zeros((len(sentences), width, max_chars), dtype=np.int32)
     tag_array = np.zeros((len(sentences), width), dtype=np.int32)
     for i, sentence in enumerate(sentences):

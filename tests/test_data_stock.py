@@ -2,7 +2,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnkit.data import DataFormatError, load_aapl, load_stock_csv, make_windows, split_windows
+from rnnkit.data import (
+    RETURN_FEATURES,
+    DataFormatError,
+    add_return_features,
+    load_aapl,
+    load_stock_csv,
+    make_windows,
+    split_windows,
+)
 
 NASDAQ_HEADER = "Date,Close/Last,Volume,Open,High,Low\n"
 GOOD_ROWS = [
@@ -126,3 +134,27 @@ def test_split_windows_drops_the_leading_nan_row():
     assert len(splits.y_test) == 2517 - 1 - 30 - 2000 - 200
     assert np.isfinite(splits.x_train).all()
     assert splits.dates_test[-1] == pd.Timestamp("2023-07-21")
+
+
+def test_return_features_are_relative_to_the_previous_close():
+    frame = add_return_features(load_aapl())
+    day, previous = frame.iloc[10], frame.iloc[9]
+    assert day["open_gap"] == pytest.approx((day["open"] / previous["close"] - 1) * 100)
+    assert day["high_return"] == pytest.approx((day["high"] / previous["close"] - 1) * 100)
+    assert day["low_return"] == pytest.approx((day["low"] / previous["close"] - 1) * 100)
+    assert day["log_volume_change"] == pytest.approx(np.log(day["volume"] / previous["volume"]))
+    assert frame[list(RETURN_FEATURES)].iloc[0].isna().all() and frame[list(RETURN_FEATURES)].iloc[1:].notna().all().all()
+    # stationary: the level of the price does not leak in (the 2013 and 2023 halves have similar spreads)
+    early, late = frame["high_return"].iloc[1:1200], frame["high_return"].iloc[1300:]
+    assert 0.5 < late.std() / early.std() < 2
+    assert frame["close"].iloc[1300:].mean() / frame["close"].iloc[1:1200].mean() > 3
+
+
+def test_make_windows_equals_an_explicit_loop():
+    rng = np.random.default_rng(0)
+    values, targets = rng.normal(size=(20, 3)), rng.normal(size=20)
+    x, y = make_windows(values, targets, window=4, horizon=2)
+    for i in range(len(y)):
+        np.testing.assert_array_equal(x[i], values[i:i + 4].astype(np.float32))
+        assert y[i] == np.float32(targets[i + 4 - 1 + 2])
+    assert x.flags["C_CONTIGUOUS"] and x.flags["WRITEABLE"]

@@ -28,10 +28,24 @@ def test_vocabulary_rejects_bad_arguments():
 
 def test_pad_sequences_sides():
     seqs = [[1, 2, 3, 4], [5]]
-    np.testing.assert_array_equal(pad_sequences(seqs, maxlen=3), [[1, 2, 3], [5, 0, 0]])
-    np.testing.assert_array_equal(
-        pad_sequences(seqs, maxlen=3, padding="pre", truncating="pre"), [[2, 3, 4], [0, 0, 5]]
-    )
+    np.testing.assert_array_equal(pad_sequences(seqs, maxlen=3, padding="post", truncating="post"),
+                                  [[1, 2, 3], [5, 0, 0]])
+    np.testing.assert_array_equal(pad_sequences(seqs, maxlen=3), [[2, 3, 4], [0, 0, 5]])  # Keras' defaults: pre
     assert pad_sequences(seqs, maxlen=3).dtype == np.int32
+    assert pad_sequences(seqs).shape == (2, 4)
     with pytest.raises(ValueError, match="padding must be 'pre' or 'post'"):
         pad_sequences(seqs, maxlen=3, padding="left")
+
+
+@pytest.mark.parametrize("padding", ["pre", "post"])
+@pytest.mark.parametrize("truncating", ["pre", "post"])
+@pytest.mark.parametrize("maxlen", [None, 1, 5, 12])
+def test_pad_sequences_equals_keras(padding, truncating, maxlen):
+    import keras
+
+    rng = np.random.default_rng(0)
+    seqs = [rng.integers(1, 50, size=n).tolist() for n in (0, 3, 7, 9)]
+    expected = keras.utils.pad_sequences(seqs, maxlen=maxlen, padding=padding, truncating=truncating, value=0)
+    mine = pad_sequences(seqs, maxlen, padding=padding, truncating=truncating)
+    np.testing.assert_array_equal(mine, expected)
+    assert mine.dtype == expected.dtype

@@ -1,7 +1,14 @@
-"""rnnkit.experiments: the grid runner, its on-disk cache and the summary table."""
+"""rnnkit.experiments: the grid runner, its on-disk cache (keys that cannot go stale), workers,
+and the summary table."""
 
+import dataclasses
 import json
+import os
+import shutil
+import sys
+from pathlib import Path
 
+import cloudpickle
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,64 +16,141 @@ import pytest
 from rnnkit import experiments
 
 
+@dataclasses.dataclass(frozen=True)
+class Config:
+    units: int = 8
+    cell: str = "lstm"
+    learning_rate: float = 1e-3
+    widths: tuple = (16, 32)
+    patience: int | None = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class Other:
+    units: int = 8
+
+
 class CountingRun:
     """A fake training function that records its calls and returns seed-dependent metrics."""
 
     def __init__(self):
         self.calls = []
+        self.__module__ = "rnnkit.fake"  # the cache key reads the run's identity
+        self.__qualname__ = "CountingRun"
 
-    def __call__(self, config, seed):
-        self.calls.append((config["units"], seed))
-        return {"val_loss": config["units"] / 100 + seed, "epochs": 3}
+    def __call__(self, config, seed, data):
+        self.calls.append((config.units, seed))
+        return {"val_loss": config.units / 100 + seed + float(np.sum(data)),
+                "history": {"loss": [1.0, 0.5], "val_loss": [1.1, config.units / 100]}}
+
+
+def grid(run, configs, seeds=(0,), data=None, **kwargs):
+    data = np.zeros(3) if data is None else data
+    return experiments.run_grid(run, configs, list(seeds), data=data, progress=False, n_jobs=1, **kwargs)
 
 
 def test_grid_rows_columns_and_values(tmp_path):
     run = CountingRun()
-    results = experiments.run_grid(run, [{"units": 8}, {"units": 16}], [0, 1], data_fingerprint="d",
-                                   cache_dir=tmp_path, progress=False)
-    assert list(results.columns) == ["units", "seed", "val_loss", "epochs", "seconds", "cached"]
+    results = grid(run, [Config(units=8), Config(units=16)], [0, 1], cache_dir=tmp_path)
+    assert list(results.columns) == ["units", "cell", "learning_rate", "widths", "patience", "seed", "val_loss",
+                                     "history", "seconds", "cached", "config"]
     assert results[["units", "seed"]].values.tolist() == [[8, 0], [8, 1], [16, 0], [16, 1]]
     assert results["val_loss"].tolist() == pytest.approx([0.08, 1.08, 0.16, 1.16])
+    assert results["widths"].tolist() == [(16, 32)] * 4
+    assert results["history"][2] == {"loss": [1.0, 0.5], "val_loss": [1.1, 0.16]}
+    assert results["config"].tolist() == [Config(units=8)] * 2 + [Config(units=16)] * 2
     assert not results["cached"].any()
     assert run.calls == [(8, 0), (8, 1), (16, 0), (16, 1)]
 
 
-def test_cache_hit_skips_training(tmp_path):
+def test_cache_hit_skips_training_and_keeps_the_history(tmp_path):
     run = CountingRun()
-    kwargs = dict(data_fingerprint="d", cache_dir=tmp_path, progress=False)
-    first = experiments.run_grid(run, [{"units": 8}], [0, 1], **kwargs)
-    second = experiments.run_grid(run, [{"units": 8}, {"units": 4}], [0, 1], **kwargs)
+    first = grid(run, [Config(units=8)], [0, 1], cache_dir=tmp_path)
+    second = grid(run, [Config(units=8), Config(units=4)], [0, 1], cache_dir=tmp_path)
     assert run.calls == [(8, 0), (8, 1), (4, 0), (4, 1)]  # the second call only trains units=4
     assert second["cached"].tolist() == [True, True, False, False]
     pd.testing.assert_series_equal(first["val_loss"], second["val_loss"].iloc[:2])
     pd.testing.assert_series_equal(first["seconds"], second["seconds"].iloc[:2])
+    assert second["history"][0] == first["history"][0] == {"loss": [1.0, 0.5], "val_loss": [1.1, 0.08]}
 
 
-def test_cache_key_changes_with_data_config_seed_and_version():
-    base = experiments.cache_key({"units": 8}, seed=0, data_fingerprint="a", version="1")
-    assert base == experiments.cache_key({"units": 8}, seed=0, data_fingerprint="a", version="1")
-    assert base != experiments.cache_key({"units": 8}, seed=0, data_fingerprint="b", version="1")
-    assert base != experiments.cache_key({"units": 9}, seed=0, data_fingerprint="a", version="1")
-    assert base != experiments.cache_key({"units": 8}, seed=1, data_fingerprint="a", version="1")
-    assert base != experiments.cache_key({"units": 8}, seed=0, data_fingerprint="a", version="2")
-
-
-def test_changed_data_fingerprint_retrains(tmp_path):
+@pytest.mark.parametrize("change", [
+    {"units": 9}, {"cell": "gru"}, {"learning_rate": 3e-3}, {"widths": (16, 48)}, {"patience": None}])
+def test_changing_any_single_config_field_retrains(tmp_path, change):
     run = CountingRun()
-    experiments.run_grid(run, [{"units": 8}], [0], data_fingerprint="a", cache_dir=tmp_path, progress=False)
-    experiments.run_grid(run, [{"units": 8}], [0], data_fingerprint="b", cache_dir=tmp_path, progress=False)
+    grid(run, [Config()], cache_dir=tmp_path)
+    results = grid(run, [Config(), dataclasses.replace(Config(), **change)], cache_dir=tmp_path)
+    assert results["cached"].tolist() == [True, False]
+    assert len(run.calls) == 2
+
+
+def test_identical_inputs_hit_and_seed_data_run_and_class_miss(tmp_path):
+    run = CountingRun()
+    grid(run, [Config()], cache_dir=tmp_path)
+    assert grid(run, [Config()], cache_dir=tmp_path)["cached"].tolist() == [True]
+    assert grid(run, [Config()], seeds=[1], cache_dir=tmp_path)["cached"].tolist() == [False]
+    assert grid(run, [Config()], data=np.ones(3), cache_dir=tmp_path)["cached"].tolist() == [False]
+    other_run = CountingRun()
+    other_run.__qualname__ = "OtherRun"
+    assert grid(other_run, [Config()], cache_dir=tmp_path)["cached"].tolist() == [False]
+    assert grid(run, [Other()], cache_dir=tmp_path)["cached"].tolist() == [False]
+
+
+def test_cache_key_covers_sources_and_library_versions():
+    key = dict(seed=0, data_fingerprint="d", run="r", sources="s", versions={"keras": "3", "jax": "1", "numpy": "2"})
+    base = experiments.cache_key(Config(), **key)
+    assert base == experiments.cache_key(Config(), **key)
+    assert base != experiments.cache_key(Config(), **{**key, "sources": "t"})
+    for library in ("keras", "jax", "numpy"):
+        assert base != experiments.cache_key(Config(), **{**key, "versions": {**key["versions"], library: "9"}})
+    assert experiments.library_versions()["numpy"] == np.__version__
+
+
+def test_editing_a_rnnkit_source_file_retrains(tmp_path, monkeypatch):
+    package = tmp_path / "package"
+    shutil.copytree(Path(experiments.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(experiments, "source_hash", lambda: _hash(package))
+    run = CountingRun()
+    grid(run, [Config()], cache_dir=tmp_path / "cache")
+    assert grid(run, [Config()], cache_dir=tmp_path / "cache")["cached"].tolist() == [True]
+    with open(package / "models.py", "a") as handle:
+        handle.write("\n# a student's edit\n")
+    assert grid(run, [Config()], cache_dir=tmp_path / "cache")["cached"].tolist() == [False]
     assert run.calls == [(8, 0), (8, 0)]
+
+
+_hash = experiments.source_hash
+
+
+def test_source_hash_sees_every_python_file(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.py").write_text("y = 2\n")
+    before = experiments.source_hash(tmp_path)
+    (tmp_path / "sub" / "b.py").write_text("y = 3\n")
+    assert experiments.source_hash(tmp_path) != before
+    assert len(experiments.source_hash()) == 16
+
+
+def test_notebook_run_functions_are_keyed_by_their_source():
+    def run_a(config, seed, data):
+        return {"m": 1}
+
+    def run_b(config, seed, data):
+        return {"m": 2}
+
+    assert "return {\"m\": 1}" in experiments.run_identity(run_a)
+    assert experiments.run_identity(run_a) != experiments.run_identity(run_b)
 
 
 @pytest.mark.parametrize("garbage", [b"{\"metrics\": {\"val_lo", b"\xff\xfe\x00", b"[1, 2]", b""])
 def test_corrupt_cache_file_is_recomputed(tmp_path, garbage):
     run = CountingRun()
-    kwargs = dict(data_fingerprint="d", cache_dir=tmp_path, name="g", progress=False)
-    experiments.run_grid(run, [{"units": 8}], [0], **kwargs)
+    grid(run, [Config()], cache_dir=tmp_path, name="g")
     (entry,) = (tmp_path / "g").glob("*.json")
     entry.write_bytes(garbage)
     with pytest.warns(UserWarning, match="corrupt cache entry .*json"):
-        results = experiments.run_grid(run, [{"units": 8}], [0], **kwargs)
+        results = grid(run, [Config()], cache_dir=tmp_path, name="g")
     assert run.calls == [(8, 0), (8, 0)]
     assert results["val_loss"].tolist() == [0.08]
     assert json.loads(entry.read_text())["metrics"]["val_loss"] == 0.08  # rewritten, valid again
@@ -79,24 +163,91 @@ def test_cache_write_leaves_no_temp_files(tmp_path):
     assert cache.get("k")["metrics"]["a"] == 1.5
 
 
+def _hammer(directory, key, writer):
+    cache = experiments.ResultCache(directory)
+    for index in range(200):
+        cache.put(key, {"metrics": {"writer": writer, "index": index, "padding": "x" * 20_000}})
+
+
+def test_cache_stays_whole_when_two_processes_write_the_same_entry(tmp_path):
+    from joblib import Parallel, delayed
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    try:
+        Parallel(n_jobs=2)(delayed(_hammer)(tmp_path, "k", writer) for writer in ("a", "b"))
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert [p.name for p in tmp_path.iterdir()] == ["k.json"]  # no temp file left behind
+    record = experiments.ResultCache(tmp_path).get("k")
+    assert record["metrics"]["index"] == 199 and record["metrics"]["writer"] in ("a", "b")
+
+
 def test_failed_run_stores_nothing(tmp_path):
-    def broken(config, seed):
+    def broken(config, seed, data):
         raise RuntimeError("diverged")
 
     with pytest.raises(RuntimeError, match="diverged"):
-        experiments.run_grid(broken, [{"units": 8}], [0], data_fingerprint="d", cache_dir=tmp_path,
-                             progress=False)
+        grid(broken, [Config()], cache_dir=tmp_path)
     assert list(tmp_path.rglob("*.json")) == []
 
 
 def test_bad_grid_arguments(tmp_path):
     run = CountingRun()
-    with pytest.raises(ValueError, match="same keys"):
-        experiments.run_grid(run, [{"units": 8}, {"cell": "lstm"}], [0], data_fingerprint="d", cache_dir=tmp_path)
-    with pytest.raises(ValueError, match="reserved"):
-        experiments.run_grid(run, [{"seed": 8}], [0], data_fingerprint="d", cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="every config must be a Config"):
+        grid(run, [Config(), Other()], cache_dir=tmp_path)
+    with pytest.raises(TypeError, match="dataclass instance"):
+        grid(run, [{"units": 8}], cache_dir=tmp_path)
     with pytest.raises(ValueError, match="configs is empty"):
-        experiments.run_grid(run, [], [0], data_fingerprint="d", cache_dir=tmp_path)
+        grid(run, [], cache_dir=tmp_path)
+
+    @dataclasses.dataclass(frozen=True)
+    class Clashing:
+        seed: int = 0
+
+    with pytest.raises(ValueError, match="reserved"):
+        grid(run, [Clashing()], cache_dir=tmp_path)
+
+    def clashing_metrics(config, seed, data):
+        return {"units": 1.0}
+
+    with pytest.raises(ValueError, match="clash"):
+        grid(clashing_metrics, [Config()], cache_dir=tmp_path)
+
+
+def test_default_n_jobs_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("RNNKIT_N_JOBS", "3")
+    assert experiments.default_n_jobs() == 3
+    monkeypatch.setenv("RNNKIT_N_JOBS", "0")
+    with pytest.raises(ValueError, match="RNNKIT_N_JOBS must be >= 1"):
+        experiments.default_n_jobs()
+    monkeypatch.delenv("RNNKIT_N_JOBS")
+    assert experiments.default_n_jobs() == len(os.sched_getaffinity(0))
+
+
+def where_am_i(config, seed, data):
+    """A run that reports the worker's XLA flags and the cores it may use."""
+    return {"value": config.units * 10 + seed, "xla_flags": os.environ.get("XLA_FLAGS", ""),
+            "cores": sorted(os.sched_getaffinity(0)), "pid": os.getpid()}
+
+
+def test_workers_give_the_serial_results_each_pinned_to_its_own_core(tmp_path):
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    try:
+        configs = [Config(units=u) for u in (1, 2, 3)]
+        serial = experiments.run_grid(where_am_i, configs, [0, 1], data=None, cache_dir=tmp_path / "a",
+                                      n_jobs=1, progress=False)
+        parallel = experiments.run_grid(where_am_i, configs, [0, 1], data=None, cache_dir=tmp_path / "b",
+                                        n_jobs=2, progress=False)
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert parallel["value"].tolist() == serial["value"].tolist() == [10, 11, 20, 21, 30, 31]
+    assert set(parallel["pid"]) & set(serial["pid"]) == set()  # really ran elsewhere
+    assert all(experiments.SINGLE_THREAD_XLA_FLAG in flags for flags in parallel["xla_flags"])
+    if len(os.sched_getaffinity(0)) >= 2:
+        cores_by_worker = {pid: tuple(cores) for pid, cores in zip(parallel["pid"], parallel["cores"], strict=True)}
+        assert all(len(cores) == 1 for cores in cores_by_worker.values())
+        assert len(set(cores_by_worker.values())) == len(cores_by_worker)  # no two workers share a core
+    assert os.environ.get("XLA_FLAGS", "") == serial["xla_flags"][0]  # the parent's flags are restored
 
 
 def test_summarize_mean_std_sorted():
@@ -115,7 +266,15 @@ def test_summarize_mean_std_sorted():
         experiments.summarize(results, "acc")
 
 
-def test_fingerprint_sees_values_and_dtypes():
+def test_summarize_a_grid_ignores_history_and_config_objects(tmp_path):
+    results = grid(CountingRun(), [Config(units=8), Config(units=4)], [0, 1], cache_dir=tmp_path)
+    table = experiments.summarize(results, "val_loss", higher_is_better=False)
+    assert [index[0] for index in table.index] == [4, 8]
+    assert list(table.columns) == ["val_loss", "val_loss_std", "seconds", "seconds_std", "seeds"]
+    assert table["val_loss"].tolist() == pytest.approx([0.54, 0.58])
+
+
+def test_fingerprint_sees_values_dtypes_and_nested_objects():
     a = np.arange(6, dtype=np.float32)
     assert experiments.fingerprint(a) == experiments.fingerprint(a.copy())
     assert experiments.fingerprint(a) != experiments.fingerprint(a.astype(np.float64))
@@ -124,10 +283,24 @@ def test_fingerprint_sees_values_and_dtypes():
     assert experiments.fingerprint(a) != experiments.fingerprint(b)
     assert experiments.fingerprint(a.reshape(2, 3)) != experiments.fingerprint(a)
 
+    @dataclasses.dataclass
+    class Data:
+        x: np.ndarray
+        words: list
+        extra: dict
 
-def test_select_rows_of_given_configs(tmp_path):
-    results = experiments.run_grid(CountingRun(), [{"units": 4}, {"units": 8}, {"units": 16}], [0, 1],
-                                   data_fingerprint="d", cache_dir=tmp_path, progress=False)
-    chosen = experiments.select(results, [{"units": 16}, {"units": 4}])
+    one = Data(a, [["the", "cat"]], {"w": a})
+    assert experiments.fingerprint(one) == experiments.fingerprint(Data(a.copy(), [["the", "cat"]], {"w": a.copy()}))
+    assert experiments.fingerprint(one) != experiments.fingerprint(Data(a, [["the", "dog"]], {"w": a}))
+    assert experiments.fingerprint(one) != experiments.fingerprint(Data(a, [["the", "cat"]], {"w": b}))
+    with pytest.raises(TypeError, match="cannot fingerprint"):
+        experiments.fingerprint(object())
+
+
+def test_select_rows_of_given_configs_in_any_field_order(tmp_path):
+    results = grid(CountingRun(), [Config(units=4), Config(units=8), Config(units=16)], [0, 1], cache_dir=tmp_path)
+    chosen = experiments.select(results, [Config(units=16), Config(units=4)])
     assert chosen[["units", "seed"]].values.tolist() == [[4, 0], [4, 1], [16, 0], [16, 1]]
-    assert experiments.select(results, [{"units": 5}]).empty
+    # keyword order does not matter: a Config is equal to itself however it was written
+    assert experiments.select(results, [Config(cell="lstm", units=8)])["units"].tolist() == [8, 8]
+    assert experiments.select(results, [Config(units=5)]).empty

@@ -20,8 +20,9 @@ from rnnkit.data.imdb import (
 )
 from rnnkit.data.shakespeare import load_tiny_shakespeare, read_tiny_shakespeare_tfds
 from rnnkit.data.stock import (
-    MinMaxScaler,
+    RETURN_FEATURES,
     StockSplits,
+    add_return_features,
     load_aapl,
     load_stock_csv,
     make_windows,
@@ -38,8 +39,9 @@ __all__ = [
     "ChecksumError",
     "DataFormatError",
     "GloveEmbedding",
-    "MinMaxScaler",
+    "RETURN_FEATURES",
     "StockSplits",
+    "add_return_features",
     "Vocabulary",
     "adding_task",
     "data_dir",

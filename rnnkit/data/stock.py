@@ -17,14 +17,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.preprocessing import MinMaxScaler
 
 from rnnkit.data.files import DataFormatError, dataset_path, open_text
 
 __all__ = [
     "AAPL_FILE",
     "PRICE_COLUMNS",
-    "MinMaxScaler",
+    "RETURN_FEATURES",
     "StockSplits",
+    "add_return_features",
     "load_aapl",
     "load_stock_csv",
     "make_windows",
@@ -136,6 +138,25 @@ def load_aapl(*, root: str | os.PathLike | None = None) -> pd.DataFrame:
     return load_stock_csv(dataset_path(AAPL_FILE, root=root))
 
 
+#: Stationary inputs made from one day's prices relative to the previous close (all in percent), and
+#: the day's change in log volume: their distribution does not drift with the price level.
+RETURN_FEATURES = ("p_change", "open_gap", "high_return", "low_return", "log_volume_change")
+
+
+def add_return_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` plus the :data:`RETURN_FEATURES` columns (NaN on the first row, which has no
+    previous day). ``open_gap`` is ``open / previous close - 1`` in percent, likewise
+    ``high_return`` and ``low_return``; ``log_volume_change`` is ``log(volume / previous volume)``.
+    """
+    previous_close = frame["close"].shift(1)
+    return frame.assign(
+        open_gap=(frame["open"] / previous_close - 1) * 100.0,
+        high_return=(frame["high"] / previous_close - 1) * 100.0,
+        low_return=(frame["low"] / previous_close - 1) * 100.0,
+        log_volume_change=np.log(frame["volume"]).diff(),
+    )
+
+
 def make_windows(
     values: np.ndarray, targets: np.ndarray, *, window: int = 30, horizon: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -167,32 +188,11 @@ def make_windows(
         bad = np.flatnonzero(~np.isfinite(array.reshape(array.shape[0], -1)).all(axis=1))
         if bad.size:
             raise ValueError(f"{name} has NaN/inf at time step(s) {bad[:5].tolist()}; drop those rows first")
-    starts = np.arange(count)
-    x = values[starts[:, None] + np.arange(window)[None, :]]
-    y = targets[starts + window - 1 + horizon]
+    # x[i] = values[i : i + window]: a read-only view, copied once into a contiguous array
+    x = np.ascontiguousarray(np.lib.stride_tricks.sliding_window_view(values[:count + window - 1], window, axis=0)
+                             .transpose(0, 2, 1))
+    y = targets[window - 1 + horizon:][:count]
     return x, y
-
-
-@dataclass
-class MinMaxScaler:
-    """Per-feature min-max scaling to [0, 1], fit on training rows only."""
-
-    minimum: np.ndarray | None = None
-    scale: np.ndarray | None = None
-
-    def fit(self, rows: np.ndarray) -> MinMaxScaler:
-        """rows: ``(n, features)``."""
-        rows = np.asarray(rows, dtype=np.float64)
-        self.minimum = rows.min(axis=0)
-        span = rows.max(axis=0) - self.minimum
-        self.scale = np.where(span > 0, span, 1.0)
-        return self
-
-    def transform(self, values: np.ndarray) -> np.ndarray:
-        """values: ``(..., features)`` -> same shape, float32."""
-        if self.minimum is None:
-            raise ValueError("MinMaxScaler.transform called before fit")
-        return ((np.asarray(values, dtype=np.float64) - self.minimum) / self.scale).astype(np.float32)
 
 
 @dataclass
@@ -250,7 +250,7 @@ def split_windows(
             f"cannot split {total} windows into train={n_train}, val={n_val}, test={n_test}"
         )
     scaler = MinMaxScaler().fit(used[list(features)].to_numpy()[: n_train + window - 1])
-    x = scaler.transform(x_raw)
+    x = scaler.transform(x_raw.reshape(-1, len(features))).reshape(x_raw.shape).astype(np.float32)
     target_dates = used.index[window - 1 + horizon :][:total]
     last_values = used[target].to_numpy(dtype=np.float32)[window - 1 : window - 1 + total]
     a, b, c = n_train, n_train + n_val, n_train + n_val + n_test

@@ -92,28 +92,34 @@ class Vocabulary:
 
 def pad_sequences(
     sequences: Sequence[Sequence[int]],
+    maxlen: int | None = None,
     *,
-    maxlen: int,
-    padding: str = "post",
-    truncating: str = "post",
+    padding: str = "pre",
+    truncating: str = "pre",
     value: int = 0,
 ) -> np.ndarray:
     """Pad/truncate integer sequences to ``(len(sequences), maxlen) int32``.
 
+    The same arguments, defaults and result as ``keras.utils.pad_sequences`` (for integer ids),
+    without importing Keras: ``rnnkit.data`` stays a NumPy-only package.
+
     Args:
-        padding: ``"post"`` puts padding after the tokens (what masks and ``last state`` pooling
-            expect), ``"pre"`` before.
-        truncating: ``"post"`` keeps the first ``maxlen`` tokens, ``"pre"`` keeps the last.
+        maxlen: width of the result (``None``: the longest sequence).
+        padding: ``"pre"`` (Keras' default) puts the padding before the tokens; ``"post"`` after
+            them, which is what masks and ``last state`` pooling in this course expect.
+        truncating: ``"pre"`` (Keras' default) keeps the last ``maxlen`` tokens, ``"post"`` the first.
     """
     for name, side in (("padding", padding), ("truncating", truncating)):
         if side not in ("pre", "post"):
             raise ValueError(f"{name} must be 'pre' or 'post', got {side!r}")
-    if maxlen < 1:
+    if maxlen is None:
+        maxlen = max((len(sequence) for sequence in sequences), default=0)
+    elif maxlen < 1:
         raise ValueError(f"maxlen must be >= 1, got {maxlen}")
     out = np.full((len(sequences), maxlen), value, dtype=np.int32)
     for row, sequence in enumerate(sequences):
         kept = sequence[:maxlen] if truncating == "post" else sequence[-maxlen:]
-        if len(kept) == 0:
+        if len(kept) == 0 or maxlen == 0:
             continue
         if padding == "post":
             out[row, : len(kept)] = kept
