@@ -312,7 +312,27 @@ def build_language_model(
     states = recurrent_stack(states, cell=cell, units=units, layers=layers, return_sequences=True, dropout=dropout,
                              stateful=stateful)
     logits = keras.layers.Dense(vocab_size, name="logits")(states)
-    return keras.Model(tokens, logits, name=f"{cell}{units}x{layers}_language_model")
+    model = keras.Model(tokens, logits, name=f"{cell}{units}x{layers}_language_model")
+    if stateful:
+        _track_rnn_states(model)
+    return model
+
+
+def _track_rnn_states(model: keras.Model) -> None:
+    """Make the state variables of stateful recurrent layers part of the model's state.
+
+    Keras creates them untracked, so the JAX trainer's stateless steps (``fit``, ``predict``,
+    ``predict_on_batch``) neither read nor write them: each batch would silently start from zero.
+    Tracked, they travel with the non-trainable variables and the state is carried (tested).
+    """
+    for layer in model.layers:
+        if getattr(layer, "stateful", False) and layer.states is not None:
+            tracked = {id(variable) for variable in layer.non_trainable_variables}
+            layer._tracker.unlock()
+            for variable in keras.tree.flatten(layer.states):
+                if id(variable) not in tracked:
+                    layer._track_variable(variable)
+            layer._tracker.lock()
 
 
 class _CellStep(keras.layers.Layer):

@@ -12,18 +12,17 @@ order. For the highest order ``n`` with raw counts ``c``:
 where ``h'`` drops the oldest character of ``h``, ``c(h·) = Σ_w c(hw)`` and ``N1+(h·)`` is the
 number of distinct characters seen after ``h``. Lower orders use the same formula with the
 *continuation count* ``N1+(·hw)`` (how many distinct characters precede ``hw``) in place of
-``c(hw)``; below the unigram sits the uniform distribution ``1/V``. A context never seen in
+``c(hw)``; below the unigram sits the uniform distribution ``1/V``, so every character keeps a
+probability above zero. A context never seen in
 training (``c(h·) = 0``) backs off entirely to the lower order. Each level sums to one over the
 vocabulary, so the whole model does (tested).
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-__all__ = ["KneserNey", "block_means", "unigram_nll"]
+__all__ = ["KneserNey", "unigram_nll"]
 
 
 def _codes(ids: np.ndarray, k: int, vocab_size: int) -> np.ndarray:
@@ -61,7 +60,9 @@ class _Level:
         self.context_totals = np.add.reduceat(self.counts, first) if len(first) else np.zeros(0)
         self.context_types = np.diff(np.r_[first, len(contexts)]).astype(np.float64)
         n1, n2 = (gram_counts == 1).sum(), (gram_counts == 2).sum()
-        self.discount = float(n1 / (n1 + 2 * n2)) if n1 + n2 else 0.5
+        # D = n1 / (n1 + 2 n2) (Ney et al. 1994) lies in (0, 1] when some count is 1; without
+        # one it would be 0 and unseen characters would get probability 0, so take 0.5 then.
+        self.discount = float(n1 / (n1 + 2 * n2)) if n1 else 0.5
 
     @staticmethod
     def _lookup(table: np.ndarray, values: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -146,17 +147,3 @@ class KneserNey:
             if self.order > 1 else np.zeros((len(positions), 0), dtype=np.int64)
         return -np.log(self.prob(histories, ids[positions]))
 
-
-def block_means(values: np.ndarray, block: int) -> np.ndarray:
-    """Means of consecutive blocks of ``block`` values (a trailing partial block is dropped):
-    ``(n,) -> (n // block,)``. The unit a block bootstrap resamples."""
-    values = np.asarray(values, dtype=np.float64)
-    if block < 1 or len(values) < block:
-        raise ValueError(f"need 1 <= block <= {len(values)}, got {block}")
-    count = len(values) // block
-    return values[: count * block].reshape(count, block).mean(axis=1)
-
-
-def nats_to_bits(nats: float) -> float:
-    """Nats per character -> bits per character (divide by ln 2)."""
-    return nats / math.log(2)
