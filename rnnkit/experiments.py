@@ -13,10 +13,13 @@ own JSON file. The file's name is a hash of *everything that changes a result*:
 * a hash of every rnnkit source file (:func:`source_hash`), so editing the package retrains,
 * the keras, jax and numpy versions.
 
-``n_jobs`` runs the pairs in worker processes through joblib (``loky``): each worker runs XLA on a
+The pairs run in ``n_jobs`` worker processes through joblib (``loky``): each worker runs XLA on a
 single thread and is pinned to a core of its own, which trains more sequences per second in total
-than one process spread over every core. Another joblib backend (e.g. Dask on a cluster) is used
-when set with ``joblib.parallel_config``. Results do not depend on ``n_jobs``.
+than one process spread over every core. Because every run sees exactly one core, its arithmetic
+(and so its numbers) is the same for ``n_jobs=1`` and ``n_jobs=8``. Another joblib backend (e.g.
+Dask on a cluster) is used when set with ``joblib.parallel_config``. ``inline=True`` runs in this
+process instead (for debugging): XLA then splits work over all of this process's cores, which can
+change the last bits of a result.
 
 >>> from rnnkit.tasks import stock
 >>> data = stock.load_data()
@@ -53,6 +56,7 @@ __all__ = [
     "default_n_jobs",
     "fingerprint",
     "format_summary",
+    "ranking_verdict",
     "run_grid",
     "select",
     "source_hash",
@@ -233,6 +237,17 @@ def _plain(metrics: Mapping[str, Any]) -> dict[str, Any]:
 _CORE_LOCK: Any = None  # in a worker: the open lock file that reserves its core (False: none free)
 
 
+def _compilation_cache_dir() -> str | None:
+    """The persistent XLA cache this process uses (``training.enable_compilation_cache``), if any."""
+    import sys
+
+    if "jax" not in sys.modules:
+        return None
+    import jax
+
+    return jax.config.jax_compilation_cache_dir or None
+
+
 def _pin_worker_to_a_core() -> None:
     """In a worker process: XLA on one thread, and the process pinned to a core no sibling holds.
 
@@ -265,9 +280,14 @@ def _pin_worker_to_a_core() -> None:
         return
 
 
-def _run_in_worker(run: Callable, config: Any, seed: int, data: Any) -> tuple[dict[str, Any], float, int | None]:
+def _run_in_worker(run: Callable, config: Any, seed: int, data: Any,
+                   compilation_cache: str | None = None) -> tuple[dict[str, Any], float, int | None]:
     """One (config, seed) job inside a worker: returns (metrics, seconds, core or None)."""
     _pin_worker_to_a_core()
+    if compilation_cache:  # share the parent's compiled programs (another seed compiles to the same one)
+        from rnnkit.training import enable_compilation_cache
+
+        enable_compilation_cache(compilation_cache)
     start = time.perf_counter()
     metrics = run(config, seed, data)
     seconds = time.perf_counter() - start
@@ -292,6 +312,7 @@ def run_grid(
     data: Any,
     name: str = "grid",
     n_jobs: int | None = None,
+    inline: bool = False,
     cache_dir: str | os.PathLike | None = None,
     use_cache: bool = True,
     progress: bool = True,
@@ -306,8 +327,9 @@ def run_grid(
         seeds: e.g. ``[0, 1, 2]``.
         data: what ``run`` trains on; its :func:`fingerprint` is part of every cache key.
         name: sub-folder of the cache and label of the progress bar.
-        n_jobs: worker processes (default :func:`default_n_jobs`: every core). ``1`` runs in this
-            process. Only the pairs not in the cache are sent to workers.
+        n_jobs: worker processes, each on one core (default :func:`default_n_jobs`: every core).
+            Only the pairs not in the cache are sent to workers.
+        inline: run in this process, one pair after another (debugging; see the module docstring).
         cache_dir: defaults to :func:`default_cache_dir`.
         use_cache: ``False`` always trains (and still stores the result).
 
@@ -355,7 +377,7 @@ def run_grid(
         raise ValueError(f"n_jobs must be >= 1, got {n_jobs}")
     bar = tqdm(total=len(todo), desc=f"{name}: {len(jobs) - len(todo)} cached, training",
                disable=not progress or not todo, leave=False, mininterval=30)
-    if n_jobs == 1:
+    if inline:
         for index in todo:
             config, seed = jobs[index]
             start = time.perf_counter()
@@ -365,11 +387,19 @@ def run_grid(
     elif todo:
         from joblib import Parallel, delayed
 
+        compilation_cache = _compilation_cache_dir()
         previous = os.environ.get("XLA_FLAGS")  # loky workers inherit it when they start
         os.environ["XLA_FLAGS"] = f"{previous or ''} {SINGLE_THREAD_XLA_FLAG}".strip()
         try:
-            parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-            outputs = parallel(delayed(_indexed)(index, run, *jobs[index], data) for index in todo)
+            if n_jobs == 1:  # joblib would run n_jobs=1 in this process: use one loky worker directly
+                from joblib.executor import get_memmapping_executor
+
+                executor = get_memmapping_executor(1)
+                outputs = (future.result() for future in
+                           [executor.submit(_indexed, index, run, *jobs[index], data, compilation_cache) for index in todo])
+            else:
+                parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+                outputs = parallel(delayed(_indexed)(index, run, *jobs[index], data, compilation_cache) for index in todo)
             for index, (metrics, seconds, _core) in outputs:
                 store(index, metrics, seconds)
                 bar.update()
@@ -386,8 +416,8 @@ def run_grid(
     return pd.DataFrame(rows)
 
 
-def _indexed(index: int, run: Callable, config: Any, seed: int, data: Any):
-    return index, _run_in_worker(run, config, seed, data)
+def _indexed(index: int, run: Callable, config: Any, seed: int, data: Any, compilation_cache: str | None):
+    return index, _run_in_worker(run, config, seed, data, compilation_cache)
 
 
 def select(results: pd.DataFrame, configs: Iterable[Any]) -> pd.DataFrame:
@@ -439,6 +469,26 @@ def summarize(
         table[f"{column}_std"] = stds[column]
     table["seeds"] = grouped.size()
     return table.sort_values(metric, ascending=not higher_is_better, kind="stable")
+
+
+def ranking_verdict(table: pd.DataFrame, metric: str, *, higher_is_better: bool = True) -> dict[str, Any]:
+    """Is the best configuration of a :func:`summarize` table ahead of the runner-up beyond the
+    seed-to-seed spread?
+
+    The test: the gap between the two means exceeds twice its standard error,
+    ``2 * sqrt(std_best**2 / n_best + std_next**2 / n_next)`` (about a 95 % interval). With one
+    seed there is no spread to compare with, and the answer is ``False``.
+    Returns ``{"best", "runner_up", "gap", "noise", "beyond_noise"}`` (index labels of the rows).
+    """
+    if len(table) < 2:
+        raise ValueError("a ranking needs at least two configurations")
+    ordered = table.sort_values(metric, ascending=not higher_is_better, kind="stable")
+    best, runner_up = ordered.iloc[0], ordered.iloc[1]
+    gap = abs(float(best[metric]) - float(runner_up[metric]))
+    noise = 2 * math.sqrt(best[f"{metric}_std"] ** 2 / best["seeds"] + runner_up[f"{metric}_std"] ** 2 / runner_up["seeds"])
+    beyond = bool(np.isfinite(noise) and gap > noise)
+    return {"best": ordered.index[0], "runner_up": ordered.index[1], "gap": gap,
+            "noise": float(noise) if np.isfinite(noise) else math.nan, "beyond_noise": beyond}
 
 
 def format_summary(table: pd.DataFrame, *, digits: int = 4) -> pd.DataFrame:

@@ -46,7 +46,7 @@ class CountingRun:
 
 def grid(run, configs, seeds=(0,), data=None, **kwargs):
     data = np.zeros(3) if data is None else data
-    return experiments.run_grid(run, configs, list(seeds), data=data, progress=False, n_jobs=1, **kwargs)
+    return experiments.run_grid(run, configs, list(seeds), data=data, progress=False, inline=True, **kwargs)
 
 
 def test_grid_rows_columns_and_values(tmp_path):
@@ -226,28 +226,43 @@ def test_default_n_jobs_reads_the_environment(monkeypatch):
 
 def where_am_i(config, seed, data):
     """A run that reports the worker's XLA flags and the cores it may use."""
+    import time
+
+    time.sleep(0.3)  # long enough that both workers get jobs
+    jax = sys.modules.get("jax")
     return {"value": config.units * 10 + seed, "xla_flags": os.environ.get("XLA_FLAGS", ""),
-            "cores": sorted(os.sched_getaffinity(0)), "pid": os.getpid()}
+            "cores": sorted(os.sched_getaffinity(0)), "pid": os.getpid(),
+            "compile_cache": jax.config.jax_compilation_cache_dir if jax else None}
 
 
 def test_workers_give_the_serial_results_each_pinned_to_its_own_core(tmp_path):
+    import jax
+
+    previous_cache = jax.config.jax_compilation_cache_dir
+    jax.config.update("jax_compilation_cache_dir", str(tmp_path / "xla"))
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     try:
         configs = [Config(units=u) for u in (1, 2, 3)]
+        inline = experiments.run_grid(where_am_i, configs, [0, 1], data=None, cache_dir=tmp_path / "i",
+                                      inline=True, progress=False)
         serial = experiments.run_grid(where_am_i, configs, [0, 1], data=None, cache_dir=tmp_path / "a",
                                       n_jobs=1, progress=False)
         parallel = experiments.run_grid(where_am_i, configs, [0, 1], data=None, cache_dir=tmp_path / "b",
                                         n_jobs=2, progress=False)
     finally:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
-    assert parallel["value"].tolist() == serial["value"].tolist() == [10, 11, 20, 21, 30, 31]
-    assert set(parallel["pid"]) & set(serial["pid"]) == set()  # really ran elsewhere
+        jax.config.update("jax_compilation_cache_dir", previous_cache)
+    assert set(parallel["compile_cache"]) == {str(tmp_path / "xla")}  # workers share the parent's XLA cache
+    assert parallel["value"].tolist() == serial["value"].tolist() == inline["value"].tolist() == [10, 11, 20, 21, 30, 31]
+    assert set(inline["pid"]) == {os.getpid()}
+    assert os.getpid() not in set(parallel["pid"]) | set(serial["pid"])  # really ran elsewhere
+    assert len(set(serial["pid"])) == 1 and len(set(parallel["pid"])) == 2
     assert all(experiments.SINGLE_THREAD_XLA_FLAG in flags for flags in parallel["xla_flags"])
     if len(os.sched_getaffinity(0)) >= 2:
         cores_by_worker = {pid: tuple(cores) for pid, cores in zip(parallel["pid"], parallel["cores"], strict=True)}
         assert all(len(cores) == 1 for cores in cores_by_worker.values())
         assert len(set(cores_by_worker.values())) == len(cores_by_worker)  # no two workers share a core
-    assert os.environ.get("XLA_FLAGS", "") == serial["xla_flags"][0]  # the parent's flags are restored
+    assert os.environ.get("XLA_FLAGS", "") == inline["xla_flags"][0]  # the parent's flags are restored
 
 
 def test_summarize_mean_std_sorted():
@@ -304,3 +319,21 @@ def test_select_rows_of_given_configs_in_any_field_order(tmp_path):
     # keyword order does not matter: a Config is equal to itself however it was written
     assert experiments.select(results, [Config(cell="lstm", units=8)])["units"].tolist() == [8, 8]
     assert experiments.select(results, [Config(units=5)]).empty
+
+
+def test_ranking_verdict_compares_the_gap_with_the_seed_spread():
+    def table(means, stds, seeds=3):
+        return pd.DataFrame({"acc": means, "acc_std": stds, "seeds": seeds}, index=["a", "b", "c"][:len(means)])
+
+    clear = experiments.ranking_verdict(table([0.90, 0.85, 0.80], [0.01, 0.01, 0.01]), "acc")
+    assert (clear["best"], clear["runner_up"]) == ("a", "b")
+    assert clear["gap"] == pytest.approx(0.05)
+    assert clear["noise"] == pytest.approx(2 * np.sqrt(2 * 0.01 ** 2 / 3))
+    assert clear["beyond_noise"]
+    assert not experiments.ranking_verdict(table([0.90, 0.89], [0.02, 0.02]), "acc")["beyond_noise"]
+    lower = experiments.ranking_verdict(table([0.90, 0.85], [0.001, 0.001]), "acc", higher_is_better=False)
+    assert lower["best"] == "b" and lower["beyond_noise"]
+    one_seed = experiments.ranking_verdict(table([0.9, 0.1], [np.nan, np.nan], seeds=1), "acc")
+    assert not one_seed["beyond_noise"] and np.isnan(one_seed["noise"])
+    with pytest.raises(ValueError, match="at least two"):
+        experiments.ranking_verdict(table([0.9], [0.1]), "acc")
