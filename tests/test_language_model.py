@@ -65,7 +65,7 @@ def test_stateful_layer_carries_the_state_across_batches():
     keras.utils.set_random_seed(0)
     stateless = models.build_language_model(11, cell="lstm", units=6, embedding_dim=4)
     stateful = models.build_language_model(11, cell="lstm", units=6, embedding_dim=4, stateful=True, batch_size=2)
-    for target, source in zip(stateful.trainable_variables, stateless.trainable_variables):
+    for target, source in zip(stateful.trainable_variables, stateless.trainable_variables, strict=True):
         target.assign(np.array(source.value))
     tokens = np.random.default_rng(0).integers(0, 11, (2, 12)).astype("int32")
     whole = stateless.predict(tokens, verbose=0)
@@ -94,7 +94,7 @@ def test_fit_carries_the_state_from_batch_to_batch():
     stateful.fit(batches, np.concatenate([stream[:, 1:7], stream[:, 7:13]]), batch_size=2, shuffle=False, verbose=0)
     carried = np.array(stateful.get_layer("recurrent_1").states[0].value)
     twin = models.build_language_model(11, cell="gru", units=5, embedding_dim=3)
-    for target, source in zip(twin.trainable_variables, stateful.trainable_variables):
+    for target, source in zip(twin.trainable_variables, stateful.trainable_variables, strict=True):
         target.assign(np.array(source.value))
     expected = keras.Model(twin.input, twin.get_layer("recurrent_1").output).predict(stream[:, :12], verbose=0)[:, -1]
     np.testing.assert_allclose(carried, expected, atol=1e-5)

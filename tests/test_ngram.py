@@ -23,7 +23,7 @@ def test_bigram_matches_the_formula_by_hand():
     model = KneserNey(2, 5).fit(TEXT)
     d1, d2 = model.discounts
     # continuation counts N1+(.w): distinct left neighbours of w over the bigrams of TEXT
-    bigrams = set(zip(TEXT[:-1], TEXT[1:]))
+    bigrams = set(zip(TEXT[:-1], TEXT[1:], strict=True))
     cont = np.array([len({a for a, b in bigrams if b == w}) for w in range(5)], dtype=float)
     p1 = (np.maximum(cont - d1, 0) + d1 * (cont > 0).sum() / 5) / cont.sum()
     # P(1 | 0): c(0 1) = 4 of c(0 .) = 5, two distinct followers of 0 (1 and 3)

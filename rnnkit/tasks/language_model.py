@@ -298,15 +298,18 @@ class _StreamValidation(keras.callbacks.Callback):
     """After each epoch: copy the weights into the stateless twin, score validation as a stream
     (``logs["val_loss"]``, nats/char), keep the best epoch's weights and restore them at the end."""
 
-    def __init__(self, twin: keras.Model, data: Data):
+    def __init__(self, built: dict, data: Data):
         super().__init__()
-        self.twin, self.data = twin, data
+        self.built, self.data, self.twin = built, data, None  # the twin is built with the model, inside train()
         self.best, self.best_epoch, self.best_weights = math.inf, 0, None
+
+    def on_train_begin(self, logs=None):
+        self.twin = self.built["twin"]
 
     def _copy(self):
         sources, targets = self.model.trainable_variables, self.twin.trainable_variables
         assert [v.shape for v in sources] == [v.shape for v in targets]
-        for target, source in zip(targets, sources):
+        for target, source in zip(targets, sources, strict=True):
             target.assign(np.array(source.value))  # a copy: the training step donates its buffers
 
     def on_epoch_end(self, epoch, logs=None):
@@ -351,25 +354,19 @@ def train(config: Config, seed: int, data: Data, *, callbacks=()) -> training.Tr
     """
     batches = TextBatches(data.split("train"), config.batch_size, config.seq_len,
                           stateful=config.stateful, seed=seed)
-    state = {}
+    built = {}
 
     def build() -> keras.Model:  # runs after training.train has cleared the session and seeded
-        state["twin"] = build_model(config, data)
+        built["twin"] = build_model(config, data)
         return build_model(config, data, stateful=config.stateful)
 
-    validation = _StreamValidation(None, data)
-    wired = [_ResetStates()] if config.stateful else []
-
-    class _Attach(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            validation.twin = state["twin"]
-
+    validation = _StreamValidation(built, data)
     result = training.train(
         build, batches, seed=seed, optimizer=_optimizer(config, len(batches) * config.epochs),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), epochs=config.epochs,
-        callbacks=[_Attach(), *wired, validation, *callbacks],
+        callbacks=[*([_ResetStates()] if config.stateful else []), validation, *callbacks],
     )
-    return dataclasses.replace(result, model=state["twin"], best_epoch=validation.best_epoch)
+    return dataclasses.replace(result, model=built["twin"], best_epoch=validation.best_epoch)
 
 
 def run(config: Config, seed: int, data: Data) -> dict:
