@@ -135,8 +135,26 @@ def test_train_run_history_and_stateless_twin(data):
     assert metrics["val_nats"] == pytest.approx(min(metrics["history"]["val_loss"]))  # best epoch kept
     assert metrics["val_nats"] < math.log(65)  # it learned something
     assert metrics["params"] == 65 * 4 + 4 * (8 * (4 + 8 + 1)) + 8 * 65 + 65
-    result = lm.train(dataclasses.replace(config, stateful=False, epochs=1), 0, data)
-    assert result.model.input_shape == (None, None)
+    assert metrics["params"] == lm.parameter_count("lstm", 8, vocab_size=65, embedding_dim=4)
+
+
+def test_random_window_batches_are_redrawn_each_epoch():
+    ids = np.arange(3_000, dtype=np.int32)
+    batches = lm.TextBatches(ids, 4, 16, stateful=False, seed=0)
+    first = batches[0][0].copy()
+    np.testing.assert_array_equal(np.diff(first, axis=1), 1)  # each row one contiguous window
+    assert len(batches) == ((3_000 - 17) // 4) // 16  # as many characters per epoch as the stream layout
+    batches.on_epoch_end()
+    assert not np.array_equal(batches[0][0], first)
+
+
+def test_units_for_budget_matches_count_params():
+    budget = lm.parameter_count("lstm", 32, vocab_size=65, embedding_dim=8)
+    for cell in ("simple_rnn", "gru"):
+        units = lm.units_for_budget(cell, budget, vocab_size=65, embedding_dim=8)
+        count = models.build_language_model(65, cell=cell, units=units, embedding_dim=8).count_params()
+        assert count == lm.parameter_count(cell, units, vocab_size=65, embedding_dim=8)
+        assert abs(count - budget) < abs(lm.parameter_count(cell, units + 1, vocab_size=65, embedding_dim=8) - budget)
 
 
 def test_decoder_step_matches_the_full_model_and_beam_width_one_is_greedy(data):
