@@ -19,6 +19,8 @@ __all__ = [
     "CharCNN",
     "Seq2SeqInference",
     "build_attention_seq2seq",
+    "build_language_model",
+    "build_language_model_step",
     "build_many_to_one",
     "build_seq2seq",
     "build_tagger",
@@ -499,3 +501,96 @@ def seq2seq_inference(model: keras.Model) -> Seq2SeqInference:
     decoder = keras.Model([token, h_in, c_in, outputs_in, mask_in], [logits, h_out, c_out, weights],
                           name=f"{model.name}_one_step_decoder")
     return Seq2SeqInference(encoder=encoder, decoder=decoder)
+
+def build_language_model(
+    vocab_size: int,
+    *,
+    cell: str = "lstm",
+    units: int = 256,
+    layers: int = 1,
+    embedding_dim: int = 32,
+    dropout: float = 0.0,
+    stateful: bool = False,
+    batch_size: int | None = None,
+) -> keras.Model:
+    """Character (or token) language model: ``Embedding`` -> recurrent stack -> ``Dense(vocab)`` logits.
+
+    ``tokens: (batch, time) int32`` -> ``logits: (batch, time, vocab_size)``, one next-token
+    distribution per position (no mask: every id is a real token). ``stateful=True`` (needs a fixed
+    ``batch_size``) keeps each layer's final state as the initial state of the next call, row by row
+    — truncated BPTT over a stream whose batch row i continues row i of the previous batch; reset
+    with ``model.reset_state()``. Layers: ``embedding``, ``recurrent_1..n``, ``dropout_1..n`` (when
+    ``dropout``) and ``logits``; :func:`build_language_model_step` reuses them.
+    """
+    if vocab_size < 2:
+        raise ValueError(f"vocab_size must be >= 2, got {vocab_size}")
+    if stateful and batch_size is None:
+        raise ValueError("stateful=True needs a fixed batch_size (each row's state is kept)")
+    tokens = keras.Input((None,), batch_size=batch_size, dtype="int32", name="tokens")
+    states = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")(tokens)
+    states = recurrent_stack(states, cell=cell, units=units, layers=layers, return_sequences=True, dropout=dropout,
+                             stateful=stateful)
+    logits = keras.layers.Dense(vocab_size, name="logits")(states)
+    model = keras.Model(tokens, logits, name=f"{cell}{units}x{layers}_language_model")
+    if stateful:
+        _track_rnn_states(model)
+    return model
+
+
+def _track_rnn_states(model: keras.Model) -> None:
+    """Make the state variables of stateful recurrent layers part of the model's state.
+
+    Keras creates them untracked, so the JAX trainer's stateless steps (``fit``, ``predict``,
+    ``predict_on_batch``) neither read nor write them: each batch would silently start from zero.
+    Tracked, they travel with the non-trainable variables and the state is carried (tested).
+    """
+    for layer in model.layers:
+        if getattr(layer, "stateful", False) and layer.states is not None:
+            tracked = {id(variable) for variable in layer.non_trainable_variables}
+            layer._tracker.unlock()
+            for variable in keras.tree.flatten(layer.states):
+                if id(variable) not in tracked:
+                    layer._track_variable(variable)
+            layer._tracker.lock()
+
+
+class _CellStep(keras.layers.Layer):
+    """One step of a recurrent layer's cell (shared, not copied): ``(x, [states]) -> (h, [states])``.
+    A wrapper because Keras names every LSTM layer's cell ``lstm_cell`` and a model needs unique names."""
+
+    def __init__(self, cell: keras.layers.Layer, **kwargs):
+        super().__init__(**kwargs)
+        self.cell = cell
+
+    def call(self, inputs, states):
+        output, new_states = self.cell(inputs, list(states), training=False)
+        return output, list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+
+
+def build_language_model_step(model: keras.Model) -> keras.Model:
+    """A one-step twin of a :func:`build_language_model` model that shares its layers (and weights).
+
+    Inputs ``token: (batch,) int32`` and ``state_1 .. state_m`` (the recurrent cells' states,
+    ``(batch, units)`` each: LSTM ``h, c`` per layer, GRU / SimpleRNN ``h``) -> outputs
+    ``log_probs: (batch, vocab)`` and the new states in the same order. Dropout is not applied
+    (inference). Called with fixed shapes it compiles once, however many steps are decoded.
+    """
+    embedding, logits = model.get_layer("embedding"), model.get_layer("logits")
+    recurrent = []
+    index = 1
+    while any(layer.name == f"recurrent_{index}" for layer in model.layers):
+        recurrent.append(model.get_layer(f"recurrent_{index}"))
+        index += 1
+    if not recurrent:
+        raise ValueError(f"{model.name}: no layer named recurrent_1; build it with build_language_model")
+    token = keras.Input((), dtype="int32", name="token")
+    hidden = embedding(token)
+    inputs, outputs = [token], []
+    for number, layer in enumerate(recurrent, start=1):
+        state_sizes = layer.cell.state_size if isinstance(layer.cell.state_size, (list, tuple)) else [layer.cell.state_size]
+        state = [keras.Input((size,), name=f"state_{number}_{k}") for k, size in enumerate(state_sizes, start=1)]
+        inputs.extend(state)
+        hidden, new_state = _CellStep(layer.cell, name=f"step_{number}")(hidden, state)
+        outputs.extend(new_state if isinstance(new_state, (list, tuple)) else [new_state])
+    log_probs = keras.layers.Activation("log_softmax", name="log_probs")(logits(hidden))
+    return keras.Model(inputs, [log_probs, *outputs], name=f"{model.name}_step")

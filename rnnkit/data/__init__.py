@@ -18,6 +18,7 @@ from rnnkit.data.imdb import (
     read_imdb_csv,
     read_imdb_tfds,
 )
+from rnnkit.data.shakespeare import load_tiny_shakespeare, read_tiny_shakespeare_tfds
 from rnnkit.data.stock import (
     RETURN_FEATURES,
     StockSplits,
@@ -51,6 +52,7 @@ __all__ = [
     "load_aapl",
     "load_imdb",
     "load_stock_csv",
+    "load_tiny_shakespeare",
     "load_ud_ewt",
     "load_ud_ewt_lemmas",
     "make_windows",
@@ -62,6 +64,7 @@ __all__ = [
     "read_glove",
     "read_imdb_csv",
     "read_imdb_tfds",
+    "read_tiny_shakespeare_tfds",
     "reversal_task",
     "sha256sum",
     "split_windows",
