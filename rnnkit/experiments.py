@@ -235,6 +235,8 @@ def _plain(metrics: Mapping[str, Any]) -> dict[str, Any]:
 # --- worker processes -------------------------------------------------------------------------------
 
 _CORE_LOCK: Any = None  # in a worker: the open lock file that reserves its core (False: none free)
+#: cache keys this process stored: a later hit on one of them is a result of this run, reused
+_STORED_HERE: set[str] = set()
 
 
 def _compilation_cache_dir() -> str | None:
@@ -371,12 +373,15 @@ def run_grid(
                   "metrics": metrics, "seconds": seconds, "data": data_fingerprint, "rnnkit": sources,
                   "versions": library_versions()}
         cache.put(keys[index], record)
+        _STORED_HERE.add(keys[index])
         records[index] = record
 
     n_jobs = min(default_n_jobs() if n_jobs is None else n_jobs, max(len(todo), 1))
     if n_jobs < 1:
         raise ValueError(f"n_jobs must be >= 1, got {n_jobs}")
-    bar = tqdm(total=len(todo), desc=f"{name}: {len(jobs) - len(todo)} cached, training",
+    reused = sum(was_cached and key in _STORED_HERE for was_cached, key in zip(cached, keys, strict=True))
+    from_disk = len(jobs) - len(todo) - reused
+    bar = tqdm(total=len(todo), desc=f"{name}: {reused} reused from this run, {from_disk} from the cache, training",
                disable=not progress or not todo, leave=False, mininterval=30)
     if inline:
         for index in todo:

@@ -344,3 +344,14 @@ def test_ranking_verdict_is_welchs_t_test_on_the_seed_means():
     assert not one_seed["beyond_noise"] and np.isnan(one_seed["noise"])
     with pytest.raises(ValueError, match="at least two"):
         experiments.ranking_verdict(table([0.9], [0.1]), "acc")
+
+
+def test_progress_tells_results_of_this_run_from_results_of_earlier_runs(tmp_path, capsys, monkeypatch):
+    run = CountingRun()
+    arguments = dict(data=np.zeros(3), cache_dir=tmp_path, inline=True, progress=True)
+    experiments.run_grid(run, [Config(units=8)], [0], **arguments)
+    experiments.run_grid(run, [Config(units=8), Config(units=4)], [0], **arguments)  # units=8 again, same run
+    assert "1 reused from this run, 0 from the cache" in capsys.readouterr().err
+    monkeypatch.setattr(experiments, "_STORED_HERE", set())  # as in a new process: earlier results are on disk
+    experiments.run_grid(run, [Config(units=8), Config(units=4), Config(units=2)], [0], **arguments)
+    assert "0 reused from this run, 2 from the cache" in capsys.readouterr().err
