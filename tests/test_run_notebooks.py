@@ -66,10 +66,16 @@ def test_in_place_runs_with_an_empty_result_cache(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("RNNKIT_CACHE_DIR", str(tmp_path / "warm-cache"))
     monkeypatch.setattr(run_notebooks.subprocess, "run", lambda *args, **kwargs: None)  # no nbstripout here
-    notebook = write_notebook(tmp_path / "03_cache.ipynb", 'PROFILE = "full"',
-                              "import os; print('cache at', os.environ['RNNKIT_CACHE_DIR'])")
-    assert run_notebooks.main(["--in-place", str(notebook.relative_to(tmp_path))]) == 0
-    executed = nbformat.read(notebook, as_version=4)
-    printed = "".join(output.get("text", "") for output in executed.cells[1].outputs)
-    cache = Path(printed.split("cache at ")[1].strip())
-    assert cache != tmp_path / "warm-cache" and "rnnkit-fresh-cache-" in cache.name
+    caches = []
+    for name in ("03_cache.ipynb", "04_cache.ipynb"):
+        notebook = write_notebook(tmp_path / name, 'PROFILE = "full"',
+                                  "import os; print('cache at', os.environ['RNNKIT_CACHE_DIR'])")
+        caches.append(notebook)
+    assert run_notebooks.main(["--in-place", *(str(n.relative_to(tmp_path)) for n in caches)]) == 0
+    used = []
+    for notebook in caches:
+        executed = nbformat.read(notebook, as_version=4)
+        printed = "".join(output.get("text", "") for output in executed.cells[1].outputs)
+        used.append(Path(printed.split("cache at ")[1].strip()))
+    assert all(cache != tmp_path / "warm-cache" and "rnnkit-fresh-cache-" in cache.name for cache in used)
+    assert used[0] != used[1]  # one empty cache per notebook

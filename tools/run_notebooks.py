@@ -62,11 +62,6 @@ def main(argv: list[str] | None = None) -> int:
             run(notebook, args.output_dir / relative, args.profile, inject=True, prepare_only=True)
         print(f"prepared {len(args.notebooks)} notebook(s) with PROFILE={args.profile!r} in {args.output_dir}")
         return 0
-    if args.in_place:
-        # Committed outputs are computed fresh: an empty result cache, whatever the shell says.
-        fresh_cache = tempfile.mkdtemp(prefix="rnnkit-fresh-cache-")
-        os.environ["RNNKIT_CACHE_DIR"] = fresh_cache
-        print(f"result cache: {fresh_cache} (empty)", flush=True)
     if args.output_dir is not None:
         # Each notebook's headline figures (rnnkit.results) land next to its executed copy.
         os.environ["RNNKIT_RESULTS_DIR"] = str(args.output_dir.resolve())
@@ -77,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             relative = notebook.relative_to("notebooks") if notebook.is_relative_to("notebooks") else Path(notebook.name)
             output = args.output_dir / relative
+        if args.in_place:
+            # Committed outputs are computed fresh: each notebook starts from an empty result cache,
+            # whatever the shell says (a solutions notebook does not read its notebook's results).
+            fresh_cache = tempfile.mkdtemp(prefix="rnnkit-fresh-cache-")
+            os.environ["RNNKIT_CACHE_DIR"] = fresh_cache
+            print(f"result cache: {fresh_cache} (empty)", flush=True)
         print(f"==> {notebook} (profile {args.profile}) -> {output}", flush=True)
         try:
             seconds = run(notebook, output, args.profile, inject=not args.in_place)
