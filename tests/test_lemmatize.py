@@ -143,3 +143,16 @@ def test_run_returns_validation_scores_and_history(tmp_path):
     assert not any(name.startswith("test") for name in metrics)
     with pytest.raises(ValueError, match="split must be one of"):
         lemmatize.evaluate(None, data, "valid")
+
+
+def test_training_batches_keep_every_target_character_of_a_lemma_longer_than_its_form(tmp_path):
+    # "wo" -> "will": the lemma (+ end token, 5 steps) is longer than the source (<AUX> + 2 chars = 3 steps)
+    train = sentence(("wo", "AUX", "will"), ("walked", "VERB", "walk"))
+    write_ewt(tmp_path, train, train, train)
+    data = lemmatize.load_data(root=tmp_path)
+    config = lemmatize.Config(widths=(16,))
+    batch = lemmatize.batches(data.train, config, shuffle=False)[0]
+    assert len(batch) == 2  # (inputs, targets): no per-step weights derived from the source lengths
+    _, targets = batch
+    row = [i for i in range(len(targets)) if data.vocab.decode(targets[i])[:4] == [*"will"]][0]
+    assert data.vocab.decode(targets[row]) == [*"will", "</s>"]

@@ -228,7 +228,10 @@ def build_model(config: Config, data: Data) -> keras.Model:
 def batches(pairs: Pairs, config: Config, *, shuffle: bool, seed: int = 0) -> batching.BucketedBatches:
     return batching.BucketedBatches({"source": pairs.source, "decoder_input": pairs.decoder_input}, pairs.lengths,
                                     pairs.target, batch_size=config.batch_size if shuffle else 512,
-                                    widths=config.widths, shuffle=shuffle, seed=seed)
+                                    widths=config.widths, shuffle=shuffle, seed=seed,
+                                    # the loss masks by the labels; step weights would follow the *source*
+                                    # lengths and cut lemmas longer than their form ("wo" -> "will")
+                                    step_weights=False)
 
 
 def train(config: Config, seed: int, data: Data, *, callbacks: Sequence[keras.callbacks.Callback] = ()
