@@ -30,6 +30,7 @@ __all__ = [
     "open_text",
     "read_checksums",
     "sha256sum",
+    "tfds_root",
     "verify_sha256",
     "write_text_atomic",
 ]
@@ -199,3 +200,27 @@ def download_file(url: str, destination: str | os.PathLike, *, sha256: str) -> P
     finally:
         tmp.unlink(missing_ok=True)
     return destination
+
+
+def tfds_root(name: str, pattern: str, *, data_dir_: str | os.PathLike | None, download: bool,
+              alternatives: str) -> Path:
+    """The tensorflow-datasets folder holding ``name``, checked before tfds is asked for it.
+
+    ``pattern`` globs the prepared versions below the folder (e.g. ``"imdb_reviews/plain_text/*"``).
+    Without ``download`` and without a prepared ``array_record`` copy, raises ``FileNotFoundError``
+    saying how to prepare one (offline, tfds would otherwise retry for minutes); ``alternatives``
+    ends the message with what else the caller can do.
+    """
+    root = Path(data_dir_ if data_dir_ is not None else Path.home() / "tensorflow_datasets")
+    prepared = sorted(root.glob(f"{pattern}/dataset_info.json"))
+    has_records = any(list(info.parent.glob("*.array_record*")) for info in prepared)
+    if not download and not has_records:
+        raise FileNotFoundError(
+            f"{root}/{name}: no prepared array_record copy of '{name}'. Prepare it once, "
+            "online and with TensorFlow installed, e.g.\n"
+            "  python -c \"import tensorflow_datasets as tfds; "
+            f"tfds.builder('{name}', data_dir='{root}')"
+            ".download_and_prepare(file_format='array_record')\"\n"
+            f"or {alternatives}."
+        )
+    return root

@@ -20,7 +20,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from rnnkit.data.files import DataFormatError, data_dir, dataset_path, download_file, open_text
+from rnnkit.data.files import (
+    DataFormatError,
+    data_dir,
+    dataset_path,
+    download_file,
+    open_text,
+    tfds_root,
+)
 
 __all__ = [
     "ACLIMDB_SHA256",
@@ -137,18 +144,8 @@ def read_imdb_tfds(data_dir_: str | os.PathLike | None = None, *, download: bool
     dataset raises ``FileNotFoundError`` explaining how to prepare it (offline, tfds would
     otherwise retry for minutes).
     """
-    root = Path(data_dir_ if data_dir_ is not None else Path.home() / "tensorflow_datasets")
-    prepared = sorted(root.glob("imdb_reviews/plain_text/*/dataset_info.json"))
-    has_records = any(list(info.parent.glob("*.array_record*")) for info in prepared)
-    if not download and not has_records:
-        raise FileNotFoundError(
-            f"{root}/imdb_reviews: no prepared array_record copy of 'imdb_reviews'. Prepare it once, "
-            "online and with TensorFlow installed, e.g.\n"
-            "  python -c \"import tensorflow_datasets as tfds; "
-            f"tfds.builder('imdb_reviews', data_dir='{root}')"
-            ".download_and_prepare(file_format='array_record')\"\n"
-            "or call read_imdb_tfds(download=True), or use load_imdb(source='local') (the shipped copy)."
-        )
+    root = tfds_root("imdb_reviews", "imdb_reviews/plain_text/*", data_dir_=data_dir_, download=download,
+                     alternatives="call read_imdb_tfds(download=True), or use load_imdb(source='local') (the shipped copy)")
     import tensorflow_datasets as tfds
 
     frames = []

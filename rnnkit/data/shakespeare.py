@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from rnnkit.data.files import DataFormatError, data_dir, dataset_path, download_file
+from rnnkit.data.files import DataFormatError, data_dir, dataset_path, download_file, tfds_root
 
 __all__ = [
     "SHAKESPEARE_FILE",
@@ -76,18 +76,8 @@ def read_tiny_shakespeare_tfds(data_dir_: str | os.PathLike | None = None, *, do
     ``file_format="array_record"``; without ``download=True`` nothing is fetched and a missing copy
     raises ``FileNotFoundError`` explaining how to prepare it.
     """
-    root = Path(data_dir_ if data_dir_ is not None else Path.home() / "tensorflow_datasets")
-    prepared = sorted(root.glob("tiny_shakespeare/*/dataset_info.json"))
-    has_records = any(list(info.parent.glob("*.array_record*")) for info in prepared)
-    if not download and not has_records:
-        raise FileNotFoundError(
-            f"{root}/tiny_shakespeare: no prepared array_record copy of 'tiny_shakespeare'. Prepare it once, "
-            "online and with TensorFlow installed, e.g.\n"
-            "  python -c \"import tensorflow_datasets as tfds; "
-            f"tfds.builder('tiny_shakespeare', data_dir='{root}')"
-            ".download_and_prepare(file_format='array_record')\"\n"
-            "or call with download=True, or use load_tiny_shakespeare(source='local') (the shipped copy)."
-        )
+    root = tfds_root("tiny_shakespeare", "tiny_shakespeare/*", data_dir_=data_dir_, download=download,
+                     alternatives="call with download=True, or use load_tiny_shakespeare(source='local') (the shipped copy)")
     import tensorflow_datasets as tfds
 
     splits = {}
