@@ -56,6 +56,7 @@ __all__ = [
     "default_n_jobs",
     "fingerprint",
     "format_summary",
+    "one_standard_error_rule",
     "ranking_verdict",
     "run_grid",
     "select",
@@ -509,6 +510,42 @@ def ranking_verdict(table: pd.DataFrame, metric: str, *, higher_is_better: bool 
             noise = float(student_t.ppf(0.5 + confidence / 2, freedom) * standard_error)
     return {"best": ordered.index[0], "runner_up": ordered.index[1], "gap": gap, "noise": noise,
             "beyond_noise": bool(np.isfinite(noise) and gap > noise)}
+
+
+def one_standard_error_rule(table: pd.DataFrame, metric: str, cost: Mapping[Any, float] | pd.Series, *,
+                            higher_is_better: bool = True) -> dict[str, Any]:
+    """Model selection by the one-standard-error rule (Hastie, Tibshirani & Friedman, *Elements
+    of Statistical Learning*, section 7.10): the cheapest configuration whose mean ``metric`` is
+    within one standard error of the best mean.
+
+    The window is set by the **best** configuration alone (``SE = std_best / sqrt(seeds_best)``),
+    so a configuration whose own seeds scatter widely is not admitted for being noisy. Ties in
+    ``cost`` go to the better mean.
+
+    Args:
+        table: a :func:`summarize` table (``metric``, ``<metric>_std`` and ``seeds`` columns).
+        cost: for every row of ``table`` (same index), a deterministic cost such as a weight count.
+
+    Returns:
+        ``{"best", "threshold", "candidates" (index labels, best first), "selected"}``. With one
+        seed the standard error is unknown: only the best is a candidate.
+    """
+    if table.empty:
+        raise ValueError("the table has no configurations to select from")
+    cost = pd.Series(cost)
+    missing = [label for label in table.index if label not in cost.index]
+    if missing:
+        raise ValueError(f"no cost given for {missing}")
+    ordered = table.sort_values(metric, ascending=not higher_is_better, kind="stable")
+    best = ordered.iloc[0]
+    standard_error = best[f"{metric}_std"] / math.sqrt(best["seeds"])
+    if not np.isfinite(standard_error):
+        standard_error = 0.0
+    sign = 1 if higher_is_better else -1
+    threshold = float(best[metric] - sign * standard_error)
+    admitted = ordered[sign * (ordered[metric] - threshold) >= 0]
+    selected = min(admitted.index, key=lambda label: (cost[label], -sign * admitted.loc[label, metric]))
+    return {"best": ordered.index[0], "threshold": threshold, "candidates": list(admitted.index), "selected": selected}
 
 
 def format_summary(table: pd.DataFrame, *, digits: int = 4) -> pd.DataFrame:

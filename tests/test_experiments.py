@@ -355,3 +355,24 @@ def test_progress_tells_results_of_this_run_from_results_of_earlier_runs(tmp_pat
     monkeypatch.setattr(experiments, "_STORED_HERE", set())  # as in a new process: earlier results are on disk
     experiments.run_grid(run, [Config(units=8), Config(units=4), Config(units=2)], [0], **arguments)
     assert "0 reused from this run, 2 from the cache" in capsys.readouterr().err
+
+
+def test_one_standard_error_rule_takes_the_cheapest_within_one_se_of_the_best():
+    table = pd.DataFrame({"acc": [0.90, 0.895, 0.80, 0.85], "acc_std": [0.01732, 0.001, 0.20, 0.001], "seeds": [3] * 4},
+                         index=["big", "small", "noisy", "tiny"])
+    cost = {"big": 100, "small": 50, "noisy": 1, "tiny": 10}
+    choice = experiments.one_standard_error_rule(table, "acc", cost)
+    # SE of the best = 0.01732 / sqrt(3) = 0.01: the window is [0.89, ...]; "noisy" is not admitted for its spread
+    assert choice["best"] == "big" and choice["threshold"] == pytest.approx(0.89, abs=1e-5)
+    assert choice["candidates"] == ["big", "small"] and choice["selected"] == "small"
+    # lower is better: the window lies above the best
+    lower = experiments.one_standard_error_rule(table.assign(acc=[0.10, 0.105, 0.2, 0.15]), "acc", cost,
+                                                higher_is_better=False)
+    assert lower["threshold"] == pytest.approx(0.11, abs=1e-5) and lower["selected"] == "small"
+    # equal cost: the better mean wins; one seed: only the best is a candidate
+    tie = experiments.one_standard_error_rule(table, "acc", {"big": 1, "small": 1, "noisy": 1, "tiny": 1})
+    assert tie["selected"] == "big"
+    one_seed = experiments.one_standard_error_rule(table.assign(acc_std=np.nan, seeds=1), "acc", cost)
+    assert one_seed["candidates"] == ["big"] and one_seed["selected"] == "big"
+    with pytest.raises(ValueError, match="no cost given for \\['tiny'\\]"):
+        experiments.one_standard_error_rule(table, "acc", {"big": 1, "small": 1, "noisy": 1})

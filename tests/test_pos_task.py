@@ -55,13 +55,15 @@ def test_run_scores_validation_only_and_returns_history():
     data = tiny_data()
     config = pos.Config(units=4, epochs=2, patience=None, widths=(4,), char_filters=4, chars=True)
     metrics = pos.run(config, 0, data)
-    assert set(metrics) == {"val_accuracy", "best_epoch", "epochs_run", "s_per_epoch", "history"}
+    assert set(metrics) == {"val_accuracy", "val_unknown_accuracy", "best_epoch", "epochs_run", "s_per_epoch", "history"}
     assert set(metrics["history"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert len(metrics["history"]["val_accuracy"]) == 2
     assert metrics["history"]["val_accuracy"][-1] == metrics["val_accuracy"]
     result = pos.fit_and_score(config, 0, data, splits=("dev", "test"))
     # the micro accuracy fit() logs on validation is the one evaluate() computes from predictions
     assert result["history"]["val_accuracy"][-1] == pytest.approx(result["scores"]["dev"]["accuracy"], abs=1e-7)
+    # the same seed trains the same model: run's unknown-word score is evaluate()'s, on the one unknown word
+    assert metrics["val_unknown_accuracy"] == result["scores"]["dev"]["unknown_accuracy"] in (0.0, 1.0)
     scores = result["scores"]["test"]
     np.testing.assert_array_equal(scores["unknown"], [False, False, False, False, True, False])  # "zebra"
     np.testing.assert_array_equal(scores["sentence"], [0, 0, 0, 1, 1, 1])

@@ -312,11 +312,14 @@ def run(config: Config, seed: int, data: Data) -> dict[str, Any]:
     """Grid entry point: train, score the VALIDATION split only.
 
     Returns ``val_accuracy`` (token micro accuracy of the kept epoch, as ``fit`` logged it: the
-    same number :func:`evaluate` computes), ``best_epoch``, ``epochs_run``, ``s_per_epoch``
+    same number :func:`evaluate` computes), ``val_unknown_accuracy`` (on the validation words
+    never seen in ``data``'s training sentences), ``best_epoch``, ``epochs_run``, ``s_per_epoch``
     (median epoch time without the compiling first one) and ``history``.
     """
     result = train(config, seed, data)
-    return {"val_accuracy": result.history["val_accuracy"][result.best_epoch - 1], "best_epoch": result.best_epoch,
+    unknown_accuracy = evaluate(result.model, data, "dev", config=config)["unknown_accuracy"]
+    return {"val_accuracy": result.history["val_accuracy"][result.best_epoch - 1],
+            "val_unknown_accuracy": unknown_accuracy, "best_epoch": result.best_epoch,
             "epochs_run": result.epochs_run, "s_per_epoch": result.steady_epoch_seconds, "history": result.history}
 
 
