@@ -562,6 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", default="all", help="comma-separated case names, or 'all'")
     parser.add_argument("--output", type=Path, default=Path("build/bench/results.json"))
     parser.add_argument("--batch", type=int, default=None, help="override every case's batch size")
+    parser.add_argument("--peak-size", type=int, default=2048, help="matrix size of the matmul peak")
     parser.add_argument("--devices", type=int, default=1,
                         help="Keras: split each batch over N XLA host devices with keras.distribution.DataParallel")
     args = parser.parse_args(argv)
@@ -606,8 +607,8 @@ def main(argv: list[str] | None = None) -> int:
     mode = ("one process, every core" if args.jobs == 1 else
             f"{args.jobs} processes, each pinned to one core with single-threaded XLA, rates summed")
     print(f"{mode}; {args.runs} timed epochs of {args.steps} batches, the first {skip} of each untimed")
-    peak = matmul_peak_gflops()
-    print(f"practical fp32 peak (2048x2048 matmul, XLA, every core): {peak:.1f} GFLOP/s\n")
+    peak = matmul_peak_gflops(args.peak_size)
+    print(f"practical fp32 peak ({args.peak_size}x{args.peak_size} matmul, XLA, every core): {peak:.1f} GFLOP/s\n")
     rows = []
     for case in cases:
         row = {**asdict(case), "gflop_per_seq": case.flops_per_sequence() / 1e9,
@@ -627,7 +628,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
     print_table(rows, peak, args.jobs)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    record = {"peak_gflops": peak, "runs": args.runs, "steps": args.steps, "skip": skip, "jobs": args.jobs,
+    record = {"peak_gflops": peak, "peak_size": args.peak_size, "runs": args.runs, "steps": args.steps, "skip": skip, "jobs": args.jobs,
               "devices": args.devices, "frameworks": frameworks, "cores": len(cores),
               "processor": platform.processor() or platform.machine(),
               "keras": {"version": keras.__version__, "jax": jax.__version__}, "torch": torch_info,
