@@ -365,7 +365,13 @@ def run_grid(
             for config, seed in jobs]
     records: list[dict[str, Any] | None] = [cache.get(key) if use_cache else None for key in keys]
     cached = [record is not None for record in records]
-    todo = [index for index, record in enumerate(records) if record is None]
+    # Seed-major order: every configuration's first seed runs before any second seed. Workers busy at the
+    # same time then compile different programs, and a configuration's later seeds find its compiled
+    # steps in the shared persistent XLA cache (config-major order had two workers compile the same
+    # programs side by side). Only the order changes: each job's result is the same, rows stay in
+    # (configuration, seed) order.
+    todo = sorted((index for index, record in enumerate(records) if record is None),
+                  key=lambda index: (index % len(seeds), index // len(seeds)))
 
     def store(index: int, metrics: dict[str, Any], seconds: float) -> None:
         _check_metrics(metrics, field_names)

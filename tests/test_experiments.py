@@ -60,7 +60,9 @@ def test_grid_rows_columns_and_values(tmp_path):
     assert results["history"][2] == {"loss": [1.0, 0.5], "val_loss": [1.1, 0.16]}
     assert results["config"].tolist() == [Config(units=8)] * 2 + [Config(units=16)] * 2
     assert not results["cached"].any()
-    assert run.calls == [(8, 0), (8, 1), (16, 0), (16, 1)]
+    # trained seed-major (each configuration's first seed first: its compiled steps then serve the later seeds),
+    # listed configuration-major
+    assert run.calls == [(8, 0), (16, 0), (8, 1), (16, 1)]
 
 
 def test_cache_hit_skips_training_and_keeps_the_history(tmp_path):
@@ -228,9 +230,10 @@ def where_am_i(config, seed, data):
     """A run that reports the worker's XLA flags and the cores it may use."""
     import time
 
+    started = time.time()
     time.sleep(0.3)  # long enough that both workers get jobs
     jax = sys.modules.get("jax")
-    return {"value": config.units * 10 + seed, "xla_flags": os.environ.get("XLA_FLAGS", ""),
+    return {"value": config.units * 10 + seed, "started": started, "xla_flags": os.environ.get("XLA_FLAGS", ""),
             "cores": sorted(os.sched_getaffinity(0)), "pid": os.getpid(),
             "compile_cache": jax.config.jax_compilation_cache_dir if jax else None}
 
@@ -254,6 +257,8 @@ def test_workers_give_the_serial_results_each_pinned_to_its_own_core(tmp_path):
         jax.config.update("jax_compilation_cache_dir", previous_cache)
     assert set(parallel["compile_cache"]) == {str(tmp_path / "xla")}  # workers share the parent's XLA cache
     assert parallel["value"].tolist() == serial["value"].tolist() == inline["value"].tolist() == [10, 11, 20, 21, 30, 31]
+    # one worker runs the jobs seed-major: every configuration's first seed before any second seed
+    assert serial.sort_values("started")[["units", "seed"]].values.tolist() == [[1, 0], [2, 0], [3, 0], [1, 1], [2, 1], [3, 1]]
     assert set(inline["pid"]) == {os.getpid()}
     assert os.getpid() not in set(parallel["pid"]) | set(serial["pid"])  # really ran elsewhere
     assert len(set(serial["pid"])) == 1 and len(set(parallel["pid"])) == 2
