@@ -32,7 +32,7 @@ venv: $(STAMP) ## Create or refresh .venv from requirements.txt
 test: unit-test notebook-test handout-test ## Unit tests, every notebook under nbval (quick profile), the handout built from a quick run
 
 unit-test: $(STAMP) ## Unit tests only
-	$(PY) -m pytest tests
+	$(PY) -m pytest --durations=15 tests
 
 notebook-test: $(STAMP) ## Run all notebooks and solutions in the quick profile under nbval
 	rm -rf build/nbval

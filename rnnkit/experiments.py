@@ -415,9 +415,13 @@ def run_grid(
                 parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
                 outputs = parallel(delayed(_indexed)(index, run, *jobs[index], data, compilation_cache, pool)
                                    for index in todo)
-            for index, (metrics, seconds, _core) in outputs:
-                store(index, metrics, seconds)
-                bar.update()
+            with warnings.catch_warnings():
+                # loky replaces a worker whose memory grew (JAX's compiled programs) and says so with a warning
+                # that reads like a failure; every job still completes (a failed job raises).
+                warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given to the executor")
+                for index, (metrics, seconds, _core) in outputs:
+                    store(index, metrics, seconds)
+                    bar.update()
         finally:
             if previous is None:
                 os.environ.pop("XLA_FLAGS", None)
