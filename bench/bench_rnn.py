@@ -551,7 +551,7 @@ def print_table(rows: list[dict], peak: float, jobs: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--runs", type=int, default=3, help="timed epochs per case (median reported)")
     parser.add_argument("--steps", type=int, default=20, help="batches per epoch")
     parser.add_argument("--skip", type=int, default=3,
