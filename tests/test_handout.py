@@ -138,3 +138,9 @@ def test_handout_from_a_real_quick_run(tmp_path):
     index = (tmp_path / "handout" / "index.html").read_text(encoding="utf-8")
     for notebook in ("02_stock", "03_sentiment", "04_pos_tagging"):  # notebooks that save headline figures
         assert f'<a href="{notebook}.html">{notebook}</a>' in index
+
+
+def test_summary_formulas_become_mathml_and_markdown_still_works():
+    out = build_handout.markdown_inline("a cost of $O(n^4)$ per step, **bold** and `x < y`")
+    assert "$" not in out and out.count("<math") == 1 and "<msup>" in out
+    assert "<strong>bold</strong>" in out and "<code>x &lt; y</code>" in out

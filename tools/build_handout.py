@@ -63,11 +63,18 @@ def summary_of(notebook: nbformat.NotebookNode) -> tuple[str, str]:
 
 
 def markdown_inline(text: str) -> str:
-    """The little Markdown a summary paragraph uses: **bold**, *italic*, `code`."""
-    text = html.escape(text)
-    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
-    text = re.sub(r"`(.+?)`", r"<code>\1</code>", text)
-    return re.sub(r"(?<!\*)\*(?!\*)(.+?)\*", r"<em>\1</em>", text)
+    """The little Markdown a summary paragraph uses: **bold**, *italic*, `code`, and inline
+    formulas ``$...$`` (to MathML, like the pages)."""
+    pieces = []
+    for piece in re.split(r"(\$[^$]+\$)", text):
+        if len(piece) > 2 and piece.startswith("$") and piece.endswith("$"):
+            pieces.append(latex_to_mathml(piece[1:-1].strip(), display="inline").replace("\n", ""))
+            continue
+        piece = html.escape(piece)
+        piece = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", piece)
+        piece = re.sub(r"`(.+?)`", r"<code>\1</code>", piece)
+        pieces.append(re.sub(r"(?<!\*)\*(?!\*)(.+?)\*", r"<em>\1</em>", piece))
+    return "".join(pieces)
 
 
 def error_outputs(notebook: nbformat.NotebookNode) -> list[str]:
