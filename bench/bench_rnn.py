@@ -60,10 +60,11 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import numpy as np  # noqa: E402
 
+# XLA on one thread, as run_grid's workers (rnnkit.experiments imports no JAX)
+from rnnkit.experiments import SINGLE_THREAD_XLA_FLAG  # noqa: E402
+
 GATES = {"simple_rnn": 1, "gru": 3, "lstm": 4}
 TASKS = ("classify", "tag", "regress", "lm", "seq2seq")
-#: XLA on one thread (as ``rnnkit.experiments.SINGLE_THREAD_XLA_FLAG``; a test keeps them equal)
-SINGLE_THREAD_XLA_FLAG = "--xla_cpu_multi_thread_eigen=false"
 #: seconds a process waits at a barrier for the others (compilation included) before giving up
 BARRIER_TIMEOUT = 1800
 #: seq2seq ids: 0 padding, 2 the start token, 3 the end token (as rnnkit.tasks.lemmatize's vocabulary)

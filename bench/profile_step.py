@@ -28,7 +28,8 @@ import statistics
 import sys
 import time
 
-SINGLE_THREAD_XLA_FLAG = "--xla_cpu_multi_thread_eigen=false"
+# XLA on one thread, as run_grid's workers (rnnkit.experiments imports no JAX)
+from rnnkit.experiments import SINGLE_THREAD_XLA_FLAG
 
 
 def _timed(fn, args, repeats: int) -> float:
