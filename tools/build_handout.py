@@ -63,18 +63,14 @@ def summary_of(notebook: nbformat.NotebookNode) -> tuple[str, str]:
 
 
 def markdown_inline(text: str) -> str:
-    """The little Markdown a summary paragraph uses: **bold**, *italic*, `code`, and inline
-    formulas ``$...$`` (to MathML, like the pages)."""
-    pieces = []
-    for piece in re.split(r"(\$[^$]+\$)", text):
-        if len(piece) > 2 and piece.startswith("$") and piece.endswith("$"):
-            pieces.append(latex_to_mathml(piece[1:-1].strip(), display="inline").replace("\n", ""))
-            continue
-        piece = html.escape(piece)
-        piece = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", piece)
-        piece = re.sub(r"`(.+?)`", r"<code>\1</code>", piece)
-        pieces.append(re.sub(r"(?<!\*)\*(?!\*)(.+?)\*", r"<em>\1</em>", piece))
-    return "".join(pieces)
+    """The little Markdown a summary paragraph uses: **bold**, *italic*, `code`, and TeX formulas
+    (to MathML by :func:`tex_to_mathml`, as on the pages)."""
+    formulas: list[str] = []
+    text = html.escape(tex_to_mathml(text, where="summary", formulas=formulas))  # placeholders survive escaping
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
+    text = re.sub(r"`(.+?)`", r"<code>\1</code>", text)
+    text = re.sub(r"(?<!\*)\*(?!\*)(.+?)\*", r"<em>\1</em>", text)
+    return PLACEHOLDER.sub(lambda match: formulas[int(match.group(1))], text)
 
 
 def error_outputs(notebook: nbformat.NotebookNode) -> list[str]:
