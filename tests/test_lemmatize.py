@@ -156,3 +156,39 @@ def test_training_batches_keep_every_target_character_of_a_lemma_longer_than_its
     _, targets = batch
     row = [i for i in range(len(targets)) if data.vocab.decode(targets[i])[:4] == [*"will"]][0]
     assert data.vocab.decode(targets[row]) == [*"will", "</s>"]
+
+
+def test_error_by_position_shares_count_each_position():
+    errors = {"word": np.array([0, 0, 0, 1, 1]), "position": np.array([1, 2, 3, 1, 2]),
+              "teacher_forcing": np.array([0, 0, 1, 0, 0], bool), "free_running": np.array([0, 1, 1, 1, 1], bool)}
+    table = lemmatize.error_by_position(errors, positions=4)
+    np.testing.assert_array_equal(table["count"], [2, 2, 1, 0])
+    np.testing.assert_allclose(table["teacher_forcing"], [0, 0, 1, 0])
+    np.testing.assert_allclose(table["free_running"], [0.5, 1, 1, 0])
+    with pytest.raises(ValueError, match=r"positions must lie in 1\.\.2, got 1\.\.3"):
+        lemmatize.error_by_position(errors, positions=2)
+
+
+def test_character_errors_match_the_model_read_both_ways(tmp_path, monkeypatch):
+    """One entry per target character (lemma + end token, cut at ``positions``). Teacher forcing:
+    the model's own argmax over the true prefix. Free running: the greedy lemma, here replaced by
+    known guesses, so every flag is known (a guess that ends early is wrong where it wrote nothing)."""
+    words = [("walked", "VERB", "walk"), ("went", "VERB", "go")]
+    text = "".join(sentence(word) for word in words)
+    write_ewt(tmp_path, text, text, text)
+    data = lemmatize.load_data(root=tmp_path)
+    keras.utils.set_random_seed(0)
+    model = lemmatize.build_model(dataclasses.replace(lemmatize.Config(), units=4, embedding_dim=3), data)
+    monkeypatch.setattr(lemmatize, "predict_lemmas", lambda *args, **kwargs: ["wal", "gone"])
+    errors = lemmatize.character_errors(model, data, words, positions=4)
+    np.testing.assert_array_equal(errors["word"], [0, 0, 0, 0, 1, 1, 1])  # walk</s> is cut at 4; go</s> has 3
+    np.testing.assert_array_equal(errors["position"], [1, 2, 3, 4, 1, 2, 3])
+    # wal</s> vs walk: wrong at 4 (</s> for k); gone</s> vs go</s>: wrong at 3 (n for </s>)
+    np.testing.assert_array_equal(errors["free_running"], [False, False, False, True, False, False, True])
+    pairs = lemmatize.encode_pairs(words, data.vocab)
+    forced = model.predict({"source": pairs.source, "decoder_input": pairs.decoder_input}, verbose=0).argmax(-1)
+    expected = [data.vocab.tokens[forced[row, t]] != [*lemma, lemmatize.END][t]
+                for row, (_, _, lemma) in enumerate(words) for t in range(min(4, len(lemma) + 1))]
+    np.testing.assert_array_equal(errors["teacher_forcing"], expected)
+    with pytest.raises(ValueError, match="positions must be >= 1"):
+        lemmatize.character_errors(model, data, words, positions=0)

@@ -41,6 +41,7 @@ __all__ = [
     "Pairs",
     "Words",
     "build_model",
+    "character_errors",
     "edit_distance",
     "encode_pairs",
     "error_by_position",
@@ -324,31 +325,50 @@ def evaluate(model: keras.Model, data: Data, split: str, *, beam_width: int = 1)
             "predictions": predicted, "hybrid_predictions": combined}
 
 
-def error_by_position(model: keras.Model, data: Data, words: Sequence[tuple[str, str, str]], *,
-                      positions: int = 12) -> dict[str, np.ndarray]:
-    """Exposure bias, measured: the share of wrong output characters at each position ``1..positions``
-    of the target (lemma + end token), when the decoder reads the *true* previous characters
-    (teacher forcing) and when it reads *its own* (free running, greedy decoding).
+def character_errors(model: keras.Model, data: Data, words: Sequence[tuple[str, str, str]], *,
+                     positions: int = 12) -> dict[str, np.ndarray]:
+    """Exposure bias, measured character by character: for every target character (the lemma's
+    characters, then the end token) at positions ``1..positions``, is the model's character wrong
+    when the decoder reads the *true* previous characters (teacher forcing) and when it reads *its
+    own* (free running, greedy decoding)?
 
-    ``words``: ``(form, upos, lemma)`` triples. Returns ``{"teacher_forcing": (positions,),
-    "free_running": (positions,), "count": (positions,)}``; ``count[t-1]`` targets have a position t.
+    ``words``: ``(form, upos, lemma)`` triples. Returns ``{"word": (m,) int, "position": (m,) int,
+    "teacher_forcing": (m,) bool, "free_running": (m,) bool}``, one entry per target character:
+    ``word`` indexes ``words`` (resample it to bootstrap over words), ``position`` counts from 1.
+    A free-running guess that ended early is wrong at the positions it never wrote.
     """
+    if positions < 1:
+        raise ValueError(f"positions must be >= 1, got {positions}")
     pairs = encode_pairs(words, data.vocab)
     teacher = batching.BucketedBatches({"source": pairs.source, "decoder_input": pairs.decoder_input}, pairs.lengths,
                                        batch_size=512, widths=_PREDICT_WIDTHS, shuffle=False)
     forced = [logits.argmax(-1) for logits in batching.predict_bucketed(model, teacher)]
     free = predict_lemmas(model, data, [w[0] for w in words], [w[1] for w in words])
     end = data.vocab[END]
-    wrong_forced, wrong_free, count = np.zeros(positions), np.zeros(positions), np.zeros(positions)
+    rows: list[tuple[int, int, bool, bool]] = []
     for row, lemma in enumerate(free):
         truth = pairs.target[row][pairs.target[row] > 0]  # lemma characters + end
         guess = np.array([*data.vocab.encode(lemma), end])
         for t in range(min(positions, len(truth))):
-            count[t] += 1
-            wrong_forced[t] += forced[row][t] != truth[t]
-            wrong_free[t] += t >= len(guess) or guess[t] != truth[t]
+            rows.append((row, t + 1, bool(forced[row][t] != truth[t]), bool(t >= len(guess) or guess[t] != truth[t])))
+    word, position, wrong_forced, wrong_free = (np.array(column) for column in zip(*rows, strict=True)) if rows else (
+        np.zeros(0, int), np.zeros(0, int), np.zeros(0, bool), np.zeros(0, bool))
+    return {"word": word.astype(int), "position": position.astype(int), "teacher_forcing": wrong_forced.astype(bool),
+            "free_running": wrong_free.astype(bool)}
+
+
+def error_by_position(errors: dict[str, np.ndarray], *, positions: int = 12) -> dict[str, np.ndarray]:
+    """The share of wrong characters at each output position ``1..positions``, from
+    :func:`character_errors`. Returns ``{"teacher_forcing": (positions,), "free_running":
+    (positions,), "count": (positions,)}``; ``count[t-1]`` characters sit at position t (0 where
+    none do, and then both shares are 0)."""
+    index = np.asarray(errors["position"]) - 1
+    if index.size and (index.min() < 0 or index.max() >= positions):
+        raise ValueError(f"positions must lie in 1..{positions}, got {index.min() + 1}..{index.max() + 1}")
+    count = np.bincount(index, minlength=positions).astype(float)
     seen = np.maximum(count, 1)
-    return {"teacher_forcing": wrong_forced / seen, "free_running": wrong_free / seen, "count": count}
+    return {mode: np.bincount(index, weights=np.asarray(errors[mode], float), minlength=positions) / seen
+            for mode in ("teacher_forcing", "free_running")} | {"count": count}
 
 
 def run(config: Config, seed: int, data: Data) -> dict:
