@@ -198,7 +198,7 @@ def gradient_cost(
     the minimum, as ``timeit`` advises, since other processes only ever add time) and the
     compiler's temporary-buffer size (XLA ``memory_analysis``) as the peak working memory.
 
-    Returns ``{"method", "T", "n", "seconds", "temp_bytes"}``.
+    Returns ``{"method", "T", "n", "d", "seconds", "temp_bytes"}`` (``d``: input features).
     """
     functions: dict[str, Callable] = {"bptt": bptt_gradients, "rtrl": rtrl_gradients}
     if method not in functions:
@@ -225,6 +225,7 @@ def gradient_cost(
         "method": method,
         "T": steps,
         "n": units,
+        "d": features,
         "seconds": float(min(times)),
         "temp_bytes": float(getattr(memory, "temp_size_in_bytes", np.nan)),
     }

@@ -48,9 +48,11 @@ def test_state_gradient_norms_vanish_and_explode():
 
 
 def test_gradient_cost_reports_and_rejects():
-    cost = gradients.gradient_cost("rtrl", 10, 4, repeats=1)
-    assert set(cost) == {"method", "T", "n", "seconds", "temp_bytes"}
-    assert cost["T"] == 10 and cost["n"] == 4 and cost["seconds"] > 0
+    cost = gradients.gradient_cost("rtrl", 10, 4, features=3, repeats=1)
+    assert set(cost) == {"method", "T", "n", "d", "seconds", "temp_bytes"}
+    assert cost["T"] == 10 and cost["n"] == 4 and cost["d"] == 3 and cost["seconds"] > 0
+    # RTRL keeps P_t, the (n, nd + n^2 + n) = (4, 32) sensitivity matrix: at least its 128 float32 numbers
+    assert cost["temp_bytes"] >= 4 * 4 * (4 * 3 + 4 * 4 + 4)
     bptt_short = gradients.gradient_cost("bptt", 20, 8, repeats=1)["temp_bytes"]
     bptt_long = gradients.gradient_cost("bptt", 80, 8, repeats=1)["temp_bytes"]
     assert bptt_long > 2 * bptt_short  # BPTT keeps every state: memory grows with T
