@@ -345,16 +345,17 @@ def character_errors(model: keras.Model, data: Data, words: Sequence[tuple[str, 
     forced = [logits.argmax(-1) for logits in batching.predict_bucketed(model, teacher)]
     free = predict_lemmas(model, data, [w[0] for w in words], [w[1] for w in words])
     end = data.vocab[END]
-    rows: list[tuple[int, int, bool, bool]] = []
+    word, position, wrong_forced, wrong_free = [], [], [], []
     for row, lemma in enumerate(free):
         truth = pairs.target[row][pairs.target[row] > 0]  # lemma characters + end
         guess = np.array([*data.vocab.encode(lemma), end])
         for t in range(min(positions, len(truth))):
-            rows.append((row, t + 1, bool(forced[row][t] != truth[t]), bool(t >= len(guess) or guess[t] != truth[t])))
-    word, position, wrong_forced, wrong_free = (np.array(column) for column in zip(*rows, strict=True)) if rows else (
-        np.zeros(0, int), np.zeros(0, int), np.zeros(0, bool), np.zeros(0, bool))
-    return {"word": word.astype(int), "position": position.astype(int), "teacher_forcing": wrong_forced.astype(bool),
-            "free_running": wrong_free.astype(bool)}
+            word.append(row)
+            position.append(t + 1)
+            wrong_forced.append(forced[row][t] != truth[t])
+            wrong_free.append(t >= len(guess) or guess[t] != truth[t])
+    return {"word": np.array(word, dtype=int), "position": np.array(position, dtype=int),
+            "teacher_forcing": np.array(wrong_forced, dtype=bool), "free_running": np.array(wrong_free, dtype=bool)}
 
 
 def error_by_position(errors: dict[str, np.ndarray], *, positions: int = 12) -> dict[str, np.ndarray]:
